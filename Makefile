@@ -1,0 +1,67 @@
+# lgrad - build, test, demo. `make help` lists the targets.
+LUA        ?= lua5.4
+LUA_INC    ?= $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+BUSTED     ?= busted
+CC         ?= cc
+OPT        ?= -O2
+WARN       = -Wall -Wextra -Wshadow -Wcast-qual -Wmissing-prototypes -Wstrict-prototypes
+CFLAGS_ALL = -std=c99 $(OPT) $(WARN) -fPIC -fvisibility=hidden -Isrc $(LUA_INC) $(CFLAGS)
+LDFLAGS_ALL = -shared $(LDFLAGS)
+
+SRC  = $(wildcard src/*.c) $(wildcard src/kernels/*.c)
+OBJ  = $(patsubst src/%.c,build/%.o,$(SRC))
+HDR  = $(wildcard src/*.h) $(wildcard src/kernels/*.h)
+CORE = build/lgrad/core.so
+
+# Run scripts from the checkout: `eval $(make -s env)`.
+export LUA_PATH  := ./lua/?.lua;./lua/?/init.lua;$(LUA_PATH);;
+export LUA_CPATH := ./build/?.so;$(LUA_CPATH);;
+
+.PHONY: all test demo clean env deps check-deps check-busted help
+
+all: $(CORE)
+
+build/%.o: src/%.c $(HDR) | check-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(CORE): $(OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(OBJ) -lm
+
+test: $(CORE) | check-busted
+	$(BUSTED) --lua=$(LUA)
+
+demo: $(CORE)
+	$(LUA) examples/demo.lua
+
+env:
+	@echo "export LUA_PATH='$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;'"
+	@echo "export LUA_CPATH='$(CURDIR)/build/?.so;;'"
+
+clean:
+	rm -rf build
+
+# Debian packages everything here needs; run as root (CI does).
+DEPS = lua5.4 liblua5.4-dev lua-busted luarocks gcc make pkg-config
+deps:
+	@if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEPS); \
+	else \
+	  echo "lgrad needs: sudo apt-get install -y $(DEPS)"; exit 1; \
+	fi
+
+# Install what is missing, or say exactly what to run.
+check-deps:
+	@command -v $(LUA) >/dev/null && [ -f /usr/include/lua5.4/lua.h ] || $(MAKE) --no-print-directory deps
+
+check-busted:
+	@command -v $(BUSTED) >/dev/null || $(MAKE) --no-print-directory deps
+
+help:
+	@echo "make        build build/lgrad/core.so"
+	@echo "make test   build and run the busted specs under Lua 5.4"
+	@echo "make demo   run examples/demo.lua"
+	@echo "make env    print LUA_PATH/LUA_CPATH for running scripts from the checkout"
+	@echo "make deps   apt-get install the Debian packages (as root)"
+	@echo "make clean  remove build/"

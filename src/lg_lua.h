@@ -1,0 +1,92 @@
+/* lg_lua.h - the binding's internal API: the tensor userdata, argument
+ * checking and result pushing shared by every lua_*.c file. */
+#ifndef LG_LUA_H
+#define LG_LUA_H
+
+#include "compat.h"
+#include "rng.h"
+#include "tensor.h"
+
+#define LG_TENSOR_MT "lgrad.Tensor"
+
+typedef void (*lg_release_fn)(void *ud, void *data);
+
+enum { LG_ST_INLINE, LG_ST_ALLOC, LG_ST_HOST };
+
+/* Memory a tensor's elements live in. Small tensors keep it inline in
+ * their userdata; large ones take a block from the state's allocator so
+ * close() can give it back at once; host buffers carry their release. */
+typedef struct lg_storage {
+  char *data;            /* NULL once released */
+  size_t nbytes;
+  void *block;           /* LG_ST_ALLOC: the allocator's block */
+  size_t blocksize;
+  int kind;
+  lg_release_fn release; /* LG_ST_HOST: called once with (release_ud, data) */
+  void *release_ud;
+} lg_storage;
+
+typedef struct lg_tensor {
+  lg_storage *st;        /* own storage or the owner's; NULL once closed */
+  int64_t offset;        /* in elements */
+  lg_dtype dtype;
+  int ndim;
+  int64_t size[LG_MAXDIM];
+  int64_t stride[LG_MAXDIM];
+  lg_storage own;        /* used when this tensor owns its storage */
+} lg_tensor;
+
+/* Argument errors in luaL_argerror's words, but a function called without
+ * a name at the call site (pcall(lg.zeros, ...)) is still named by its
+ * lgrad name ('zeros', not 'lgrad.core.zeros'). */
+LG_INTERNAL int lgL_argerror(lua_State *L, int arg, const char *msg);
+LG_INTERNAL int lgL_typeerror(lua_State *L, int arg, const char *expected);
+LG_INTERNAL double lgL_checknumber(lua_State *L, int arg);
+LG_INTERNAL double lgL_optnumber(lua_State *L, int arg, double def);
+LG_INTERNAL void lgL_checkany(lua_State *L, int arg);
+/* Record the lgrad name of every function in the table at idx. */
+LG_INTERNAL void lgL_register_names(lua_State *L, int idx);
+
+/* The tensor at idx or NULL (no check that it is open). */
+LG_INTERNAL lg_tensor *lgL_test(lua_State *L, int idx);
+/* A tensor argument that is open, or a Lua error naming arg. */
+LG_INTERNAL lg_tensor *lgL_check(lua_State *L, int arg);
+/* A tensor argument, or a number / (nested) table converted in place on
+ * the stack. dt < 0 converts to float32; otherwise a tensor argument must
+ * have dtype dt and a converted one gets it. */
+LG_INTERNAL lg_tensor *lgL_checkin(lua_State *L, int arg, int dt);
+/* Push a new contiguous tensor (elements uninitialised). */
+LG_INTERNAL lg_tensor *lgL_new(lua_State *L, lg_dtype dt, int ndim, const int64_t *size);
+/* Push a view sharing the storage of the tensor at idx (geometry copied;
+ * the caller adjusts it). */
+LG_INTERNAL lg_tensor *lgL_view(lua_State *L, int idx);
+/* The optional `out` argument: absent/nil pushes a new tensor; otherwise it
+ * must match dtype and shape exactly and is pushed again. */
+LG_INTERNAL lg_tensor *lgL_out(lua_State *L, int arg, lg_dtype dt, int ndim,
+                               const int64_t *size);
+/* The tensor at arg, replaced on the stack by a contiguous copy if needed. */
+LG_INTERNAL lg_tensor *lgL_contiguous(lua_State *L, int arg);
+/* A 1-based or negative dim argument (default def when absent) -> 0-based. */
+LG_INTERNAL int lgL_checkdim(lua_State *L, int arg, const lg_tensor *t, int def);
+/* Optional dtype name argument. */
+LG_INTERNAL lg_dtype lgL_optdtype(lua_State *L, int arg, lg_dtype def);
+LG_INTERNAL const char *lgL_dtypename(lg_dtype dt);
+/* Push "[2, 3]". */
+LG_INTERNAL const char *lgL_pushshape(lua_State *L, int ndim, const int64_t *size);
+LG_INTERNAL void lgL_array(const lg_tensor *t, lg_array *a);
+LG_INTERNAL int64_t lgL_numel(const lg_tensor *t);
+LG_INTERNAL int lgL_iscontiguous(const lg_tensor *t);
+/* 1 when a and b share storage (writes to one may show in the other). */
+LG_INTERNAL int lgL_sharestorage(const lg_tensor *a, const lg_tensor *b);
+LG_INTERNAL lg_rng *lgL_rng(lua_State *L);
+
+static inline void *lgL_data(const lg_tensor *t) {
+  return t->st->data + t->offset * (int64_t)lg_dtype_size(t->dtype);
+}
+
+/* Each area adds its functions to the module table (index mod) and its
+ * methods to the tensor methods table (index meth). */
+LG_INTERNAL void lgL_open_tensor(lua_State *L, int mod, int meth);
+LG_INTERNAL void lgL_open_ops(lua_State *L, int mod, int meth);
+
+#endif

@@ -1,0 +1,36 @@
+/* lua_core.c - luaopen_lgrad_core: builds the metatable and the module
+ * table from each area's functions. The only exported symbol. */
+#include "lg_lua.h"
+
+#if defined(__GNUC__)
+#define LG_EXPORT __attribute__((visibility("default")))
+#else
+#define LG_EXPORT
+#endif
+
+LG_EXPORT int luaopen_lgrad_core(lua_State *L);
+
+int luaopen_lgrad_core(lua_State *L) {
+  int mod, meth;
+  luaL_newmetatable(L, LG_TENSOR_MT);
+#if LUA_VERSION_NUM < 503
+  lua_pushliteral(L, LG_TENSOR_MT);   /* 5.3+ sets __name itself */
+  lua_setfield(L, -2, "__name");
+#endif
+  lua_newtable(L);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "__methods");
+  meth = lua_gettop(L);
+  lua_newtable(L);
+  mod = lua_gettop(L);
+  lgL_open_tensor(L, mod, meth);
+  lgL_open_ops(L, mod, meth);
+  lgL_register_names(L, meth);
+  lgL_register_names(L, mod);   /* module names win where both have one */
+  /* The Lua layer adds methods and metamethods written in Lua. */
+  lua_pushvalue(L, meth);
+  lua_setfield(L, mod, "_methods");
+  lua_pushvalue(L, meth - 1);
+  lua_setfield(L, mod, "_metatable");
+  return 1;
+}

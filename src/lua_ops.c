@@ -1,0 +1,349 @@
+/* lua_ops.c - arithmetic, elementwise math, reductions, matrix products
+ * and comparisons: argument checking around the kernels of tensor.c. */
+#include <math.h>
+#include <string.h>
+
+#include "lg_lua.h"
+
+/* The dtype a call computes in: the first tensor argument's, else float32. */
+static lg_dtype call_dtype(lua_State *L, int a, int b) {
+  lg_tensor *t = lgL_test(L, a);
+  if (t == NULL) t = lgL_test(L, b);
+  return t ? t->dtype : LG_F32;
+}
+
+/* An operand as an array: a number becomes a 0-d array over *scalar. */
+static void operand(lua_State *L, int arg, lg_dtype dt, lg_array *a, double *scalar) {
+  if (lua_type(L, arg) == LUA_TNUMBER) {
+    double v = (double)lua_tonumber(L, arg);
+    if (dt == LG_F64) *scalar = v;
+    else *(float *)scalar = (float)v;
+    a->data = scalar;
+    a->dtype = dt;
+    a->ndim = 0;
+    return;
+  }
+  lgL_array(lgL_checkin(L, arg, (int)dt), a);
+}
+
+/* out aliases an input in a way an elementwise pass cannot survive: same
+ * storage, but not element-for-element the same positions. */
+static int bad_alias(const lg_tensor *out, lua_State *L, int arg, const lg_array *e,
+                     const lg_array *o) {
+  lg_tensor *in = lgL_test(L, arg);
+  if (in == NULL || !lgL_sharestorage(in, out)) return 0;
+  return e->data != o->data || memcmp(e->stride, o->stride, (size_t)o->ndim * sizeof(int64_t)) != 0;
+}
+
+static int binary(lua_State *L, int op) {
+  lg_dtype dt = call_dtype(L, 1, 2);
+  lg_array a, b, ea, eb, o;
+  double sa, sb;
+  int nd;
+  int64_t size[LG_MAXDIM];
+  lg_tensor *out;
+  lgL_checkany(L, 1);
+  lgL_checkany(L, 2);
+  operand(L, 1, dt, &a, &sa);
+  operand(L, 2, dt, &b, &sb);
+  if (lg_broadcast_shape(a.ndim, a.size, b.ndim, b.size, &nd, size) != LG_OK) {
+    const char *x = lgL_pushshape(L, a.ndim, a.size);
+    const char *y = lgL_pushshape(L, b.ndim, b.size);
+    return lgL_argerror(L, 2, lua_pushfstring(L, "shapes %s and %s cannot be broadcast", x, y));
+  }
+  out = lgL_out(L, 3, dt, nd, size);
+  lg_expand(&a, nd, size, &ea);
+  lg_expand(&b, nd, size, &eb);
+  lgL_array(out, &o);
+  if (bad_alias(out, L, 1, &ea, &o) || bad_alias(out, L, 2, &eb, &o)) {
+    lg_tensor *tmp = lgL_new(L, dt, nd, size);
+    lg_array ta;
+    lgL_array(tmp, &ta);
+    lg_binary(op, &ta, &ea, &eb);
+    lg_copy(&o, &ta);
+    lua_pop(L, 1);
+  } else {
+    lg_binary(op, &o, &ea, &eb);
+  }
+  return 1;
+}
+
+static int l_add(lua_State *L) { return binary(L, LG_ADD); }
+static int l_sub(lua_State *L) { return binary(L, LG_SUB); }
+static int l_mul(lua_State *L) { return binary(L, LG_MUL); }
+static int l_div(lua_State *L) { return binary(L, LG_DIV); }
+
+/* Elementwise math: x (tensor or table), an optional parameter, out. */
+static int unary(lua_State *L, int op, double p, int outarg) {
+  lg_tensor *x = lgL_checkin(L, 1, -1), *out;
+  lg_array a, o;
+  out = lgL_out(L, outarg, x->dtype, x->ndim, x->size);
+  lgL_array(x, &a);
+  lgL_array(out, &o);
+  if (lgL_sharestorage(x, out) && (a.data != o.data ||
+      memcmp(a.stride, o.stride, (size_t)a.ndim * sizeof(int64_t)) != 0)) {
+    lg_tensor *tmp = lgL_new(L, x->dtype, x->ndim, x->size);
+    lg_array ta;
+    lgL_array(tmp, &ta);
+    lg_unary(op, p, &ta, &a);
+    lg_copy(&o, &ta);
+    lua_pop(L, 1);
+  } else {
+    lg_unary(op, p, &o, &a);
+  }
+  return 1;
+}
+
+static int l_unm(lua_State *L) { lua_settop(L, 1); return unary(L, LG_NEG, 0, 2); }
+static int l_neg(lua_State *L) { return unary(L, LG_NEG, 0, 2); }
+static int l_exp(lua_State *L) { return unary(L, LG_EXP, 0, 2); }
+static int l_log(lua_State *L) { return unary(L, LG_LOG, 0, 2); }
+static int l_abs(lua_State *L) { return unary(L, LG_ABS, 0, 2); }
+static int l_sqrt(lua_State *L) { return unary(L, LG_SQRT, 0, 2); }
+static int l_pow(lua_State *L) { return unary(L, LG_POW, (double)lgL_checknumber(L, 2), 3); }
+
+/* ---- reductions ------------------------------------------------------- */
+
+static const char *const red_names[] = {"sum", "mean", "max", "min"};
+
+/* t:OP([dim [, keepdim]]). Without a dim: a number (max/min/argmax of an
+ * empty tensor is an error, as in PyTorch). With a dim: a tensor, and for
+ * max/min also the 1-based indices (same dtype). */
+static int reduce(lua_State *L, int op, int want_index, int index_only) {
+  lg_tensor *t = lgL_checkin(L, 1, -1), *y, *ix = NULL;
+  size_t outer = 1, n, inner = 1;
+  int d, k, nd, keep = lua_toboolean(L, 3);
+  int64_t size[LG_MAXDIM], *idx = NULL;
+  if (lua_isnoneornil(L, 2)) {
+    int64_t at = 0, total = lgL_numel(t);
+    t = lgL_contiguous(L, 1);
+    if (total == 0 && (op == LG_MAX || op == LG_MIN))
+      return lgL_argerror(L, 1, lua_pushfstring(L, "%s of an empty tensor",
+                                                 index_only ? (op == LG_MAX ? "argmax" : "argmin")
+                                                            : red_names[op]));
+    {
+      double buf = 0;   /* room for one element of either dtype */
+      lg_reduce(op, t->dtype, 1, (size_t)total, 1, lgL_data(t), &buf, &at);
+      if (index_only) lua_pushinteger(L, (lua_Integer)(at + 1));
+      else lua_pushnumber(L, (lua_Number)lg_get(t->dtype, &buf, 0));
+    }
+    return 1;
+  }
+  d = lgL_checkdim(L, 2, t, -1);
+  t = lgL_contiguous(L, 1);
+  if (t->ndim == 0) { outer = 1; n = 1; }
+  else {
+    for (k = 0; k < d; k++) outer *= (size_t)t->size[k];
+    n = (size_t)t->size[d];
+    for (k = d + 1; k < t->ndim; k++) inner *= (size_t)t->size[k];
+  }
+  if (n == 0 && (op == LG_MAX || op == LG_MIN) && outer * inner > 0)
+    return lgL_argerror(L, 2, lua_pushfstring(L, "%s over an empty dim", red_names[op]));
+  nd = 0;
+  for (k = 0; k < t->ndim; k++) {
+    if (k != d) size[nd++] = t->size[k];
+    else if (keep) size[nd++] = 1;
+  }
+  y = lgL_new(L, t->dtype, nd, size);
+  if (want_index) {
+    /* Scratch for 0-based positions, on the stack so an error cannot leak it. */
+    idx = (int64_t *)lua_newuserdata(L, (outer * inner > 0 ? outer * inner : 1) * sizeof(int64_t));
+    ix = lgL_new(L, t->dtype, nd, size);
+  }
+  lg_reduce(op, t->dtype, outer, n, inner, lgL_data(t), lgL_data(y), idx);
+  if (ix) {
+    size_t i;
+    for (i = 0; i < outer * inner; i++) lg_set(ix->dtype, lgL_data(ix), (int64_t)i, (double)(idx[i] + 1));
+    lua_remove(L, -2);   /* the scratch */
+    if (index_only) { lua_remove(L, -2); return 1; }
+    return 2;
+  }
+  return 1;
+}
+
+static int t_sum(lua_State *L) { return reduce(L, LG_SUM, 0, 0); }
+static int t_mean(lua_State *L) { return reduce(L, LG_MEAN, 0, 0); }
+static int t_max(lua_State *L) { return reduce(L, LG_MAX, !lua_isnoneornil(L, 2), 0); }
+static int t_min(lua_State *L) { return reduce(L, LG_MIN, !lua_isnoneornil(L, 2), 0); }
+static int t_argmax(lua_State *L) { return reduce(L, LG_MAX, !lua_isnoneornil(L, 2), 1); }
+static int t_argmin(lua_State *L) { return reduce(L, LG_MIN, !lua_isnoneornil(L, 2), 1); }
+
+/* ---- matrix products -------------------------------------------------- */
+
+static void size_mismatch(lua_State *L, const lg_tensor *a, const lg_tensor *b) {
+  const char *x = lgL_pushshape(L, a->ndim, a->size);
+  const char *y = lgL_pushshape(L, b->ndim, b->size);
+  lgL_argerror(L, 2, lua_pushfstring(L, "size mismatch: %s and %s", x, y));
+}
+
+static double dot_contig(const lg_tensor *a, const lg_tensor *b) {
+  const char *pa = (const char *)lgL_data(a), *pb = (const char *)lgL_data(b);
+  int64_t i, n = a->size[0];
+  double s = 0;
+  for (i = 0; i < n; i++)
+    s += lg_get(a->dtype, pa, i * a->stride[0]) * lg_get(b->dtype, pb, i * b->stride[0]);
+  return s;
+}
+
+static int l_dot(lua_State *L) {
+  lg_tensor *a = lgL_checkin(L, 1, -1), *b = lgL_checkin(L, 2, (int)a->dtype);
+  if (a->ndim != 1) lgL_argerror(L, 1, lua_pushfstring(L, "1-d tensor expected, got %d-d", a->ndim));
+  if (b->ndim != 1) lgL_argerror(L, 2, lua_pushfstring(L, "1-d tensor expected, got %d-d", b->ndim));
+  if (a->size[0] != b->size[0]) size_mismatch(L, a, b);
+  lua_pushnumber(L, (lua_Number)dot_contig(a, b));
+  return 1;
+}
+
+/* matmul(a, b [, out]): 2-d @ 2-d, 2-d @ 1-d, 1-d @ 2-d, 1-d @ 1-d (a
+ * number), as in torch.matmul. */
+static int l_matmul(lua_State *L) {
+  lg_tensor *a = lgL_checkin(L, 1, -1), *b = lgL_checkin(L, 2, (int)a->dtype), *c;
+  int64_t m, k, n, size[2];
+  int nd = 0, st;
+  if (a->ndim < 1 || a->ndim > 2)
+    lgL_argerror(L, 1, lua_pushfstring(L, "1-d or 2-d tensor expected, got %d-d", a->ndim));
+  if (b->ndim < 1 || b->ndim > 2)
+    lgL_argerror(L, 2, lua_pushfstring(L, "1-d or 2-d tensor expected, got %d-d", b->ndim));
+  if (a->ndim == 1 && b->ndim == 1) {
+    if (a->size[0] != b->size[0]) size_mismatch(L, a, b);
+    lua_pushnumber(L, (lua_Number)dot_contig(a, b));
+    return 1;
+  }
+  m = a->ndim == 2 ? a->size[0] : 1;
+  k = a->ndim == 2 ? a->size[1] : a->size[0];
+  n = b->ndim == 2 ? b->size[1] : 1;
+  if ((b->ndim == 2 ? b->size[0] : b->size[0]) != k) size_mismatch(L, a, b);
+  if (a->ndim == 2) size[nd++] = m;
+  if (b->ndim == 2) size[nd++] = n;
+  a = lgL_contiguous(L, 1);
+  b = lgL_contiguous(L, 2);
+  c = lgL_out(L, 3, a->dtype, nd, size);
+  if (lgL_sharestorage(c, a) || lgL_sharestorage(c, b)) {
+    lg_tensor *tmp = lgL_new(L, a->dtype, nd, size);
+    lg_array s, o;
+    st = lg_matmul(a->dtype, (size_t)m, (size_t)k, (size_t)n, lgL_data(a), lgL_data(b), lgL_data(tmp));
+    lgL_array(tmp, &s);
+    lgL_array(c, &o);
+    if (st == LG_OK) lg_copy(&o, &s);
+    lua_pop(L, 1);
+  } else {
+    st = lg_matmul(a->dtype, (size_t)m, (size_t)k, (size_t)n, lgL_data(a), lgL_data(b), lgL_data(c));
+  }
+  if (st != LG_OK) return luaL_error(L, "not enough memory");
+  return 1;
+}
+
+static int l_outer(lua_State *L) {
+  lg_tensor *a = lgL_checkin(L, 1, -1), *b = lgL_checkin(L, 2, (int)a->dtype), *c;
+  lg_array x, y, ex, ey, o;
+  int64_t size[2];
+  if (a->ndim != 1) lgL_argerror(L, 1, lua_pushfstring(L, "1-d tensor expected, got %d-d", a->ndim));
+  if (b->ndim != 1) lgL_argerror(L, 2, lua_pushfstring(L, "1-d tensor expected, got %d-d", b->ndim));
+  size[0] = a->size[0];
+  size[1] = b->size[0];
+  c = lgL_out(L, 3, a->dtype, 2, size);
+  if (lgL_sharestorage(c, a) || lgL_sharestorage(c, b))
+    lgL_argerror(L, 3, "out must not share storage with the inputs");
+  lgL_array(a, &x);
+  lgL_array(b, &y);
+  /* a as a column, b as a row: the product broadcasts to the grid. */
+  x.ndim = 2; x.size[1] = 1; x.stride[1] = 0;
+  lg_expand(&x, 2, size, &ex);
+  lg_expand(&y, 2, size, &ey);
+  lgL_array(c, &o);
+  lg_binary(LG_MUL, &o, &ex, &ey);
+  return 1;
+}
+
+/* ---- comparisons ------------------------------------------------------ */
+
+/* Both arguments as arrays of one shape; a float32 side is widened when
+ * the dtypes differ, so a float32 result can be checked against a float64
+ * reference. Returns 0 when the shapes do not broadcast. */
+static int compare_args(lua_State *L, lg_array *ea, lg_array *eb, int broadcast) {
+  lg_tensor *a = lgL_checkin(L, 1, -1), *b;
+  lg_array x, y;
+  int nd;
+  int64_t size[LG_MAXDIM];
+  b = lgL_checkin(L, 2, lgL_test(L, 2) ? -1 : (int)a->dtype);
+  if (a->dtype != b->dtype) {
+    lg_tensor *w;
+    int which = a->dtype == LG_F32 ? 1 : 2;
+    lg_tensor *src = which == 1 ? a : b;
+    lg_array s, d;
+    w = lgL_new(L, LG_F64, src->ndim, src->size);
+    lgL_array(src, &s);
+    lgL_array(w, &d);
+    lg_copy(&d, &s);
+    lua_replace(L, which);
+    if (which == 1) a = w; else b = w;
+  }
+  lgL_array(a, &x);
+  lgL_array(b, &y);
+  if (!broadcast) {
+    if (x.ndim != y.ndim || memcmp(x.size, y.size, (size_t)x.ndim * sizeof(int64_t))) return 0;
+    *ea = x;
+    *eb = y;
+    return 1;
+  }
+  if (lg_broadcast_shape(x.ndim, x.size, y.ndim, y.size, &nd, size) != LG_OK) return 0;
+  lg_expand(&x, nd, size, ea);
+  lg_expand(&y, nd, size, eb);
+  return 1;
+}
+
+static int l_allclose(lua_State *L) {
+  double rtol = (double)lgL_optnumber(L, 3, 1e-5), atol = (double)lgL_optnumber(L, 4, 1e-8);
+  lg_array a, b;
+  if (!compare_args(L, &a, &b, 1)) {
+    const char *x, *y;
+    lg_tensor *ta = lgL_test(L, 1), *tb = lgL_test(L, 2);
+    x = lgL_pushshape(L, ta->ndim, ta->size);
+    y = lgL_pushshape(L, tb->ndim, tb->size);
+    return lgL_argerror(L, 2, lua_pushfstring(L, "shapes %s and %s cannot be broadcast", x, y));
+  }
+  lua_pushboolean(L, lg_allclose(&a, &b, rtol, atol));
+  return 1;
+}
+
+static int l_equal(lua_State *L) {
+  lg_array a, b;
+  lua_pushboolean(L, compare_args(L, &a, &b, 0) && lg_all_equal(&a, &b));
+  return 1;
+}
+
+static const luaL_Reg funcs[] = {
+  {"add", l_add}, {"sub", l_sub}, {"mul", l_mul}, {"div", l_div}, {"neg", l_neg},
+  {"exp", l_exp}, {"log", l_log}, {"abs", l_abs}, {"sqrt", l_sqrt}, {"pow", l_pow},
+  {"matmul", l_matmul}, {"dot", l_dot}, {"outer", l_outer},
+  {"allclose", l_allclose}, {"equal", l_equal}, {NULL, NULL}
+};
+
+static const luaL_Reg methods[] = {
+  {"add", l_add}, {"sub", l_sub}, {"mul", l_mul}, {"div", l_div}, {"neg", l_neg},
+  {"exp", l_exp}, {"log", l_log}, {"abs", l_abs}, {"sqrt", l_sqrt}, {"pow", l_pow},
+  {"sum", t_sum}, {"mean", t_mean}, {"max", t_max}, {"min", t_min},
+  {"argmax", t_argmax}, {"argmin", t_argmin}, {"matmul", l_matmul}, {"dot", l_dot},
+  {NULL, NULL}
+};
+
+void lgL_open_ops(lua_State *L, int mod, int meth) {
+  lua_pushvalue(L, mod);
+  lgC_setfuncs(L, funcs);
+  lua_pop(L, 1);
+  lua_pushvalue(L, meth);
+  lgC_setfuncs(L, methods);
+  lua_pop(L, 1);
+  luaL_getmetatable(L, LG_TENSOR_MT);
+  lua_pushcfunction(L, l_add);
+  lua_setfield(L, -2, "__add");
+  lua_pushcfunction(L, l_sub);
+  lua_setfield(L, -2, "__sub");
+  lua_pushcfunction(L, l_mul);
+  lua_setfield(L, -2, "__mul");
+  lua_pushcfunction(L, l_div);
+  lua_setfield(L, -2, "__div");
+  lua_pushcfunction(L, l_unm);
+  lua_setfield(L, -2, "__unm");
+  lua_pop(L, 1);
+}

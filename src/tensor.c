@@ -1,0 +1,390 @@
+/* tensor.c - strided-array arithmetic: shapes, broadcasting, elementwise
+ * loops, reductions and matrix products. Plain C99; no Lua. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tensor.h"
+
+size_t lg_dtype_size(lg_dtype dt) { return dt == LG_F64 ? sizeof(double) : sizeof(float); }
+
+int lg_numel(int ndim, const int64_t *size, int64_t *n) {
+  /* Bound the product of the non-zero sizes too, so that strides of a
+   * tensor with a zero dim cannot overflow either. */
+  int64_t p = 1;
+  int i, empty = 0;
+  for (i = 0; i < ndim; i++) {
+    if (size[i] < 0) return LG_ERANGE;
+    if (size[i] == 0) { empty = 1; continue; }
+    if (size[i] > LG_MAXNUMEL / p) return LG_ERANGE;   /* divide: no overflow */
+    p *= size[i];
+  }
+  *n = empty ? 0 : p;
+  return LG_OK;
+}
+
+void lg_contiguous_strides(int ndim, const int64_t *size, int64_t *stride) {
+  int64_t s = 1;
+  int i;
+  for (i = ndim - 1; i >= 0; i--) {
+    stride[i] = s;
+    s *= size[i] > 0 ? size[i] : 1;
+  }
+}
+
+int lg_is_contiguous(const lg_array *a) {
+  int64_t s = 1;
+  int i;
+  for (i = a->ndim - 1; i >= 0; i--) {
+    if (a->size[i] == 0) return 1;   /* nothing to lay out */
+    if (a->size[i] != 1 && a->stride[i] != s) return 0;
+    s *= a->size[i];
+  }
+  return 1;
+}
+
+int lg_broadcast_shape(int na, const int64_t *sa, int nb, const int64_t *sb,
+                       int *nout, int64_t *sout) {
+  int n = na > nb ? na : nb, i;
+  for (i = 0; i < n; i++) {
+    /* Align from the right, as NumPy does. */
+    int ia = na - n + i, ib = nb - n + i;
+    int64_t x = ia >= 0 ? sa[ia] : 1, y = ib >= 0 ? sb[ib] : 1;
+    if (x == y || y == 1) sout[i] = x;
+    else if (x == 1) sout[i] = y;
+    else return LG_EVALUE;
+  }
+  *nout = n;
+  return LG_OK;
+}
+
+void lg_expand(const lg_array *a, int ndim, const int64_t *size, lg_array *out) {
+  int i, lead = ndim - a->ndim;
+  out->data = a->data;
+  out->dtype = a->dtype;
+  out->ndim = ndim;
+  for (i = 0; i < ndim; i++) {
+    int j = i - lead;
+    out->size[i] = size[i];
+    out->stride[i] = (j < 0 || a->size[j] != size[i]) ? 0 : a->stride[j];
+  }
+}
+
+/* ---- the strided loop ---------------------------------------------- */
+
+/* Up to three operands walked in lockstep over one shape. Dims of size 1
+ * are dropped and neighbours that are laid out as one run are merged, so a
+ * contiguous tensor becomes a single inner loop the compiler vectorizes. */
+typedef struct lg_loop {
+  int ndim, nops;
+  int64_t size[LG_MAXDIM];
+  int64_t st[3][LG_MAXDIM];   /* byte strides */
+  char *ptr[3];
+} lg_loop;
+
+typedef void (*lg_inner_fn)(int64_t n, char **p, const int64_t *s, void *ctx);
+
+static void loop_init(lg_loop *lp, int nops, const lg_array *const *ops) {
+  const lg_array *shape = ops[0];
+  int d, k, nd = 0;
+  lp->nops = nops;
+  for (k = 0; k < nops; k++) lp->ptr[k] = (char *)ops[k]->data;
+  for (d = 0; d < shape->ndim; d++) {
+    if (shape->size[d] == 1) continue;
+    lp->size[nd] = shape->size[d];
+    for (k = 0; k < nops; k++)
+      lp->st[k][nd] = ops[k]->stride[d] * (int64_t)lg_dtype_size(ops[k]->dtype);
+    nd++;
+  }
+  /* Merge dim d-1 into d when every operand steps through both as one run. */
+  for (d = nd - 1; d > 0; d--) {
+    int ok = 1;
+    for (k = 0; k < nops; k++)
+      if (lp->st[k][d - 1] != lp->st[k][d] * lp->size[d]) ok = 0;
+    if (ok) {
+      int e;
+      lp->size[d - 1] *= lp->size[d];
+      for (k = 0; k < nops; k++) lp->st[k][d - 1] = lp->st[k][d];
+      for (e = d; e < nd - 1; e++) {
+        lp->size[e] = lp->size[e + 1];
+        for (k = 0; k < nops; k++) lp->st[k][e] = lp->st[k][e + 1];
+      }
+      nd--;
+    }
+  }
+  if (nd == 0) {
+    nd = 1;
+    lp->size[0] = 1;
+    for (k = 0; k < nops; k++) lp->st[k][0] = 0;
+  }
+  lp->ndim = nd;
+}
+
+static void loop_run(lg_loop *lp, lg_inner_fn fn, void *ctx) {
+  int64_t idx[LG_MAXDIM] = {0}, inner[3];
+  char *p[3];
+  int nd = lp->ndim, k, d;
+  int64_t n = lp->size[nd - 1];
+  for (d = 0; d < nd; d++)
+    if (lp->size[d] == 0) return;
+  for (k = 0; k < lp->nops; k++) inner[k] = lp->st[k][nd - 1];
+  for (;;) {
+    for (k = 0; k < lp->nops; k++) {
+      p[k] = lp->ptr[k];
+      for (d = 0; d < nd - 1; d++) p[k] += idx[d] * lp->st[k][d];
+    }
+    fn(n, p, inner, ctx);
+    for (d = nd - 2; d >= 0; d--) {
+      if (++idx[d] < lp->size[d]) break;
+      idx[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+static void run(int nops, const lg_array *const *ops, lg_inner_fn fn, void *ctx) {
+  lg_loop lp;
+  loop_init(&lp, nops, ops);
+  loop_run(&lp, fn, ctx);
+}
+
+/* ---- elementwise inner loops ----------------------------------------- */
+
+/* One inner loop per (op, dtype): a unit-stride fast path the compiler
+ * vectorizes, a scalar-broadcast path, and a general strided path. */
+#define LG_BIN(NAME, T, EXPR)                                               \
+  static void NAME(int64_t n, char **p, const int64_t *s, void *ctx) {      \
+    T *o = (T *)p[0];                                                       \
+    const T *A = (const T *)p[1], *B = (const T *)p[2];                     \
+    int64_t i;                                                              \
+    (void)ctx;                                                              \
+    if (s[0] == sizeof(T) && s[1] == sizeof(T) && s[2] == sizeof(T)) {      \
+      for (i = 0; i < n; i++) { T a = A[i], b = B[i]; o[i] = (EXPR); }      \
+    } else if (s[0] == sizeof(T) && s[1] == sizeof(T) && s[2] == 0) {       \
+      T b = B[0];                                                           \
+      for (i = 0; i < n; i++) { T a = A[i]; o[i] = (EXPR); }                \
+    } else {                                                                \
+      for (i = 0; i < n; i++) {                                             \
+        T a = *(const T *)(p[1] + i * s[1]), b = *(const T *)(p[2] + i * s[2]); \
+        *(T *)(p[0] + i * s[0]) = (EXPR);                                   \
+      }                                                                     \
+    }                                                                       \
+  }
+
+LG_BIN(add_f32, float, a + b)
+LG_BIN(sub_f32, float, a - b)
+LG_BIN(mul_f32, float, a * b)
+LG_BIN(div_f32, float, a / b)
+LG_BIN(add_f64, double, a + b)
+LG_BIN(sub_f64, double, a - b)
+LG_BIN(mul_f64, double, a * b)
+LG_BIN(div_f64, double, a / b)
+
+void lg_binary(int op, lg_array *out, const lg_array *a, const lg_array *b) {
+  static const lg_inner_fn f32[] = {add_f32, sub_f32, mul_f32, div_f32};
+  static const lg_inner_fn f64[] = {add_f64, sub_f64, mul_f64, div_f64};
+  const lg_array *ops[3];
+  ops[0] = out; ops[1] = a; ops[2] = b;
+  run(3, ops, out->dtype == LG_F64 ? f64[op] : f32[op], NULL);
+}
+
+/* float32 math goes through double and rounds once: exact to half an ulp
+ * of the float result in all but pathological cases. */
+static double un_apply(int op, double x, double p) {
+  switch (op) {
+    case LG_NEG: return -x;
+    case LG_EXP: return exp(x);
+    case LG_LOG: return log(x);
+    case LG_ABS: return fabs(x);
+    case LG_SQRT: return sqrt(x);
+    default: return pow(x, p);
+  }
+}
+
+typedef struct { int op; double p; } un_ctx;
+
+#define LG_UN(NAME, T)                                                      \
+  static void NAME(int64_t n, char **p, const int64_t *s, void *vctx) {     \
+    const un_ctx *c = (const un_ctx *)vctx;                                 \
+    int64_t i;                                                              \
+    if (c->op == LG_NEG && s[0] == sizeof(T) && s[1] == sizeof(T)) {        \
+      T *o = (T *)p[0]; const T *a = (const T *)p[1];                       \
+      for (i = 0; i < n; i++) o[i] = -a[i];                                 \
+      return;                                                               \
+    }                                                                       \
+    for (i = 0; i < n; i++)                                                 \
+      *(T *)(p[0] + i * s[0]) =                                             \
+          (T)un_apply(c->op, (double)*(const T *)(p[1] + i * s[1]), c->p);  \
+  }
+
+LG_UN(un_f32, float)
+LG_UN(un_f64, double)
+
+void lg_unary(int op, double p, lg_array *out, const lg_array *a) {
+  un_ctx c;
+  const lg_array *ops[2];
+  c.op = op; c.p = p;
+  ops[0] = out; ops[1] = a;
+  run(2, ops, out->dtype == LG_F64 ? un_f64 : un_f32, &c);
+}
+
+#define LG_CP(NAME, TO, TI)                                                 \
+  static void NAME(int64_t n, char **p, const int64_t *s, void *ctx) {      \
+    int64_t i;                                                              \
+    (void)ctx;                                                              \
+    if (s[0] == sizeof(TO) && s[1] == sizeof(TI)) {                         \
+      TO *o = (TO *)p[0]; const TI *a = (const TI *)p[1];                   \
+      for (i = 0; i < n; i++) o[i] = (TO)a[i];                              \
+    } else {                                                                \
+      for (i = 0; i < n; i++)                                               \
+        *(TO *)(p[0] + i * s[0]) = (TO) * (const TI *)(p[1] + i * s[1]);    \
+    }                                                                       \
+  }
+
+LG_CP(cp_f32_f32, float, float)
+LG_CP(cp_f32_f64, float, double)
+LG_CP(cp_f64_f32, double, float)
+LG_CP(cp_f64_f64, double, double)
+
+void lg_copy(lg_array *out, const lg_array *a) {
+  const lg_array *ops[2];
+  lg_inner_fn fn;
+  ops[0] = out; ops[1] = a;
+  if (out->dtype == LG_F64) fn = a->dtype == LG_F64 ? cp_f64_f64 : cp_f64_f32;
+  else fn = a->dtype == LG_F64 ? cp_f32_f64 : cp_f32_f32;
+  run(2, ops, fn, NULL);
+}
+
+static void fill_f32(int64_t n, char **p, const int64_t *s, void *ctx) {
+  float v = (float)*(const double *)ctx;
+  int64_t i;
+  for (i = 0; i < n; i++) *(float *)(p[0] + i * s[0]) = v;
+}
+
+static void fill_f64(int64_t n, char **p, const int64_t *s, void *ctx) {
+  double v = *(const double *)ctx;
+  int64_t i;
+  for (i = 0; i < n; i++) *(double *)(p[0] + i * s[0]) = v;
+}
+
+void lg_fill(lg_array *out, double v) {
+  const lg_array *ops[1];
+  ops[0] = out;
+  run(1, ops, out->dtype == LG_F64 ? fill_f64 : fill_f32, &v);
+}
+
+/* ---- comparisons ------------------------------------------------------ */
+
+typedef struct { double rtol, atol; int ok; } cmp_ctx;
+
+#define LG_CMP(NAME, T, TEST)                                               \
+  static void NAME(int64_t n, char **p, const int64_t *s, void *vctx) {     \
+    cmp_ctx *c = (cmp_ctx *)vctx;                                           \
+    int64_t i;                                                              \
+    for (i = 0; i < n && c->ok; i++) {                                      \
+      double a = *(const T *)(p[0] + i * s[0]);                             \
+      double b = *(const T *)(p[1] + i * s[1]);                             \
+      if (!(TEST)) c->ok = 0;                                               \
+    }                                                                       \
+  }
+
+/* Equal infinities are close (their difference is NaN, so test first). */
+#define CLOSE(a, b) ((a) == (b) || fabs((a) - (b)) <= c->atol + c->rtol * fabs(b))
+LG_CMP(close_f32, float, CLOSE(a, b))
+LG_CMP(close_f64, double, CLOSE(a, b))
+LG_CMP(eq_f32, float, a == b)
+LG_CMP(eq_f64, double, a == b)
+
+int lg_allclose(const lg_array *a, const lg_array *b, double rtol, double atol) {
+  cmp_ctx c;
+  const lg_array *ops[2];
+  c.rtol = rtol; c.atol = atol; c.ok = 1;
+  ops[0] = a; ops[1] = b;
+  run(2, ops, a->dtype == LG_F64 ? close_f64 : close_f32, &c);
+  return c.ok;
+}
+
+int lg_all_equal(const lg_array *a, const lg_array *b) {
+  cmp_ctx c;
+  const lg_array *ops[2];
+  c.rtol = c.atol = 0; c.ok = 1;
+  ops[0] = a; ops[1] = b;
+  run(2, ops, a->dtype == LG_F64 ? eq_f64 : eq_f32, &c);
+  return c.ok;
+}
+
+/* ---- reductions ------------------------------------------------------- */
+
+double lg_get(lg_dtype dt, const void *data, int64_t off) {
+  return dt == LG_F64 ? ((const double *)data)[off] : (double)((const float *)data)[off];
+}
+
+void lg_set(lg_dtype dt, void *data, int64_t off, double v) {
+  if (dt == LG_F64) ((double *)data)[off] = v;
+  else ((float *)data)[off] = (float)v;
+}
+
+/* One reduction of n values spaced `step` apart. max/min: the first NaN
+ * wins and stops the scan, as in PyTorch; otherwise the first extreme. */
+static double reduce_one(int op, lg_dtype dt, const void *x, size_t n, size_t step,
+                         int64_t *at) {
+  size_t i, best_i = 0;
+  double acc;
+  if (op == LG_SUM || op == LG_MEAN) {
+    acc = 0;
+    for (i = 0; i < n; i++) acc += lg_get(dt, x, (int64_t)(i * step));
+    return op == LG_MEAN ? acc / (double)n : acc;
+  }
+  acc = lg_get(dt, x, 0);
+  for (i = 1; i < n && acc == acc; i++) {
+    double v = lg_get(dt, x, (int64_t)(i * step));
+    if (v != v || (op == LG_MAX ? v > acc : v < acc)) { acc = v; best_i = i; }
+  }
+  if (at) *at = (int64_t)best_i;
+  return acc;
+}
+
+void lg_reduce(int op, lg_dtype dt, size_t outer, size_t n, size_t inner,
+               const void *x, void *y, int64_t *idx) {
+  size_t o, j, es = lg_dtype_size(dt);
+  for (o = 0; o < outer; o++)
+    for (j = 0; j < inner; j++) {
+      const char *base = (const char *)x + (o * n * inner + j) * es;
+      int64_t at = 0;
+      double v = reduce_one(op, dt, base, n, inner, &at);
+      lg_set(dt, y, (int64_t)(o * inner + j), v);
+      if (idx) idx[o * inner + j] = at;
+    }
+}
+
+/* ---- matrix product ------------------------------------------------- */
+
+/* Row i of C accumulates a[i][k] * row k of B into a double row, so B is
+ * streamed in order and every sum keeps double precision. */
+#define LG_MM(NAME, T)                                                      \
+  static void NAME(size_t m, size_t k, size_t n, const T *a, const T *b,    \
+                   T *c, double *acc) {                                     \
+    size_t i, j, l;                                                         \
+    for (i = 0; i < m; i++) {                                               \
+      for (j = 0; j < n; j++) acc[j] = 0;                                   \
+      for (l = 0; l < k; l++) {                                             \
+        double ail = a[i * k + l];                                          \
+        const T *brow = b + l * n;                                          \
+        for (j = 0; j < n; j++) acc[j] += ail * (double)brow[j];            \
+      }                                                                     \
+      for (j = 0; j < n; j++) c[i * n + j] = (T)acc[j];                     \
+    }                                                                       \
+  }
+
+LG_MM(mm_f32, float)
+LG_MM(mm_f64, double)
+
+int lg_matmul(lg_dtype dt, size_t m, size_t k, size_t n, const void *a, const void *b,
+              void *c) {
+  double *acc = (double *)malloc((n ? n : 1) * sizeof(double));
+  if (!acc) return LG_ENOMEM;
+  if (dt == LG_F64) mm_f64(m, k, n, (const double *)a, (const double *)b, (double *)c, acc);
+  else mm_f32(m, k, n, (const float *)a, (const float *)b, (float *)c, acc);
+  free(acc);
+  return LG_OK;
+}
