@@ -501,7 +501,7 @@ static int l_linspace(lua_State *L) {
   d = lgL_data(t);
   step = n > 1 ? (b - a) / (double)(n - 1) : 0;
   for (i = 0; i < n; i++)
-    lg_set(dt, d, i, i < n / 2 ? a + step * (double)i : b - step * (double)(n - 1 - i));
+    lg_set(dt, d, i, (i < n / 2 || n == 1) ? a + step * (double)i : b - step * (double)(n - 1 - i));
   return 1;
 }
 

@@ -1,0 +1,57 @@
+-- lgrad tour: tensors, views, broadcasting and printing.
+-- Run from the checkout with `make demo`, or `lua5.4 examples/demo.lua`
+-- after `eval $(make -s env)`.
+local lg = require "lgrad"
+
+local function section(title) print(("\n== %s"):format(title)) end
+local function list(t)   -- "1, 2.5, 3" from a 1-d tensor
+  local parts = {}
+  for i, v in ipairs(t:totable()) do parts[i] = ("%g"):format(v) end
+  return table.concat(parts, ", ")
+end
+
+section("A tensor from a Lua table")
+local x = lg.tensor{{1, 2, 3}, {4, 5, 6}}
+print(x)
+print("shape", table.concat(x:shape(), " x "), "dtype", x:dtype(), "numel", x:numel())
+
+section("Views share storage: a row, a transpose")
+local row = x[2]
+row[1] = 40
+print("x[2] after row[1] = 40:", list(x[2]))
+print(x:t())
+
+section("Broadcasting: a column plus a row")
+local col = lg.tensor{{0}, {10}, {20}}
+print(col + lg.tensor{1, 2, 3})
+
+section("Reductions")
+print("sum", x:sum(), "mean of each row", list(x:mean(2)))
+local values, index = x:max(2)
+print("max of each row", list(values), "at", list(index))
+
+section("A matrix product")
+print(lg.matmul(x, x:t()))
+
+section("Random numbers from a seed")
+lg.seed(42)
+print(lg.randn(2, 4))
+
+if lg.softmax then
+  section("The seed article's softmax example")
+  local z = lg.tensor{2.0, 1.0, 0.1}
+  print("softmax", lg.softmax(z))
+  print("hardmax", lg.hardmax(z))
+end
+
+if lg.cross_entropy_grad then
+  section("Cross-entropy and its gradient p - y, checked numerically")
+  local z = lg.tensor({2.0, 1.0, 0.1}, "float64")
+  local grad, loss = lg.cross_entropy_grad(z, 1)
+  print("loss", loss)
+  print("dL/dz", grad)
+  if lg.gradcheck then
+    local ok, report = lg.gradcheck(function(v) return lg.cross_entropy(v, 1) end, z, grad)
+    print("gradcheck", ok, "max abs error", report.max_abs_err)
+  end
+end

@@ -1,0 +1,35 @@
+rockspec_format = "3.0"
+package = "lgrad"
+version = "scm-1"
+source = {
+  url = "git+https://github.com/lgrad/lgrad.git",
+}
+description = {
+  summary = "Float tensors, activations, softmax and cross-entropy with their gradients",
+  detailed = [[
+lgrad gives Lua float32/float64 tensors and the math at the top of a
+classifier: activation functions, softmax and its relatives,
+cross-entropy and its gradient p - y, and tools that check a derivation
+numerically. No dependencies beyond a C compiler.
+]],
+  license = "MIT",
+}
+dependencies = {
+  "lua >= 5.1",
+}
+build = {
+  type = "builtin",
+  modules = {
+    ["lgrad.core"] = {
+      sources = {
+        "src/lua_core.c", "src/lua_tensor.c", "src/lua_ops.c",
+        "src/tensor.c", "src/rng.c",
+      },
+      incdirs = { "src" },
+    },
+    ["lgrad"] = "lua/lgrad/init.lua",
+  },
+}
+test = {
+  type = "busted",
+}

@@ -1,0 +1,48 @@
+-- Large tensors made and dropped in a loop stay within bounded memory
+-- without any collectgarbage() call.
+local lg = require "lgrad"
+
+local function rss_mb()
+  local f = io.open("/proc/self/status")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return tonumber(s:match("VmRSS:%s*(%d+)")) / 1024
+end
+
+describe("memory", function()
+  it("stays under 200 MB while 10,000 tensors of 1e6 floats come and go", function()
+    local before = rss_mb()
+    if not before then pending("no /proc/self/status") return end
+    local peak = before
+    for i = 1, 10000 do
+      local t = lg.zeros(1e6)
+      t[1] = i
+      if i % 500 == 0 then peak = math.max(peak, rss_mb()) end
+    end
+    assert.is_true(peak < 200, ("peak resident size %.0f MB"):format(peak))
+  end)
+
+  it("stays bounded for views that outlive their base", function()
+    local peak = 0
+    for i = 1, 2000 do
+      local row = lg.ones(100, 10000)[i % 100 + 1]
+      assert(row:numel() == 10000)
+      if i % 200 == 0 then peak = math.max(peak, rss_mb() or 0) end
+    end
+    assert.is_true(peak < 200, ("peak resident size %.0f MB"):format(peak))
+  end)
+
+  it("frees a closed tensor's memory at once", function()
+    local before = rss_mb()
+    if not before then pending("no /proc/self/status") return end
+    collectgarbage("stop")
+    local t = lg.ones(50e6 / 4)       -- 50 MB, touched
+    local during = rss_mb()
+    t:close()
+    local after = rss_mb()
+    collectgarbage("restart")
+    assert.is_true(during - before > 40, "allocation not visible")
+    assert.is_true(during - after > 40, ("only %.0f MB returned"):format(during - after))
+  end)
+end)
