@@ -252,7 +252,7 @@ describe("lgrad.plot", function()
     end)
 
     it("escapes XML specials in titles and labels", function()
-      local svg = plot.line { title = 'a < b & "c" > \'d\'', xlabel = "x\1y",
+      local svg = plot.line { title = 'a < b & "c" > \'d\'', xlabel = "x\1y\0",
                               series = { { y = { 1, 2 }, label = "<b>" } } }
       assert_xml(svg)
       assert.truthy(svg:find("a &lt; b &amp; &quot;c&quot; &gt; &apos;d&apos;", 1, true))
@@ -307,7 +307,9 @@ describe("lgrad.plot", function()
         assert.has_error(function() plot.line { title = "t" } end,
           "bad argument #1 to 'line' (no data: give series = {{x = ..., y = ...}, ...} or y = ...)")
         assert.has_error(function() plot.line { y = { 1 }, width = 30 } end,
-          "bad argument #1 to 'line' (width must be a number >= 50, got 30)")
+          "bad argument #1 to 'line' (width must be a number from 50 to 100000, got 30)")
+        assert.has_error(function() plot.text { y = { 1 }, height = 1e300 } end,
+          "bad argument #1 to 'text' (height must be a number from 2 to 100000, got 1e+300)")
       end)
     end)
   end)

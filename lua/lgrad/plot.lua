@@ -143,8 +143,9 @@ end
 local function opt_size(o, k, default, least)
   local v = o[k]
   if v == nil then return default end
-  if type(v) ~= "number" or not finite(v) or v < least then
-    bad(1, format("%s must be a number >= %d, got %s", k, least, tostring(v)))
+  if type(v) ~= "number" or not (v >= least and v <= 100000) then
+    bad(1, format("%s must be a number from %d to 100000, got %s", k, least,
+      type(v) == "number" and fmt_num(v) or type(v)))
   end
   return floor(v)
 end
@@ -1010,7 +1011,10 @@ local function text_bar_impl(labels, values, o)
   if #v ~= #labels then bad(2, format("%d values but %d labels", #v, #labels)) end
   if o ~= nil then check_opts(o, set("width", "fmt", "max")) else o = {} end
   local W = o.width or 40
-  if type(W) ~= "number" or W < 1 then bad(3, "width must be a number >= 1") end
+  if type(W) ~= "number" or not (W >= 1 and W <= 10000) then
+    bad(3, "width must be a number from 1 to 10000")
+  end
+  W = floor(W)
   if o.fmt ~= nil and (type(o.fmt) ~= "string" or not pcall(format, o.fmt, 1.5)) then
     bad(3, "fmt must be a format string for one number")
   end
