@@ -28,6 +28,7 @@ build = {
       incdirs = { "src" },
     },
     ["lgrad"] = "lua/lgrad/init.lua",
+    ["lgrad.plot"] = "lua/lgrad/plot.lua",
   },
 }
 test = {
