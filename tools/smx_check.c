@@ -526,9 +526,59 @@ static void direct(void)
   }
 }
 
-int main(void)
+static void print_num(double v)
+{
+  if (isnan(v))
+    printf("NAN");
+  else if (isinf(v))
+    printf(v > 0 ? "INFINITY" : "-INFINITY");
+  else
+    printf("%.17g", v);
+}
+
+/* --print f32|f64: our outputs in torch_ref.py's line format, so
+ * tools/cmp_ref.py can compare them with what torch printed. */
+static void print_cases(int f64)
+{
+  size_t i, k, ncase = sizeof smx_cases / sizeof *smx_cases;
+  for (i = 0; i < ncase; i++) {
+    const smx_case *c = &smx_cases[i];
+    size_t len = c->outer * c->n * c->inner, cap = len + c->outer * c->inner + 1;
+    size_t olen = c->kind == SMX_LOGSUMEXP ? c->outer * c->inner
+                : c->kind == SMX_BCE || c->kind < SMX_CE ? len : c->outer;
+    double *out = malloc(cap * sizeof *out), *grad = malloc(cap * sizeof *grad), loss = 0;
+    size_t bad;
+    run_case(c, f64, out, &loss, grad, &bad);
+    printf("%s", c->name);
+    if (c->kind >= SMX_CE) {
+      printf(" | loss=");
+      print_num(loss);
+    }
+    printf(" | out=");
+    for (k = 0; k < olen; k++) {
+      printf(k ? " " : "");
+      print_num(out[k]);
+    }
+    if (c->kind >= SMX_CE) {
+      printf(" | grad=");
+      for (k = 0; k < len; k++) {
+        printf(k ? " " : "");
+        print_num(grad[k]);
+      }
+    }
+    printf("\n");
+    free(out);
+    free(grad);
+  }
+}
+
+int main(int argc, char **argv)
 {
   size_t i, ncase = sizeof smx_cases / sizeof *smx_cases;
+  if (argc == 3 && strcmp(argv[1], "--print") == 0) {
+    print_cases(strcmp(argv[2], "f64") == 0);
+    return 0;
+  }
   for (i = 0; i < ncase; i++)
     check_case(&smx_cases[i]);
   sweep();

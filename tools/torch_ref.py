@@ -19,6 +19,13 @@ RED = {"none": 0, "mean": 1, "sum": 2}
 NO_IGNORE = None
 
 gen = torch.Generator().manual_seed(1234)
+# --float32 runs torch itself in float32 (printing only) to compare the
+# float32 kernels with torch's float32 path too.
+DT = torch.float32 if "--float32" in sys.argv else torch.float64
+
+
+def cast(t):
+    return t if t is None or not t.is_floating_point() else t.to(DT)
 
 
 def rnd(*shape, scale=2.0):
@@ -50,7 +57,8 @@ def family(name, x, dim_shape):
     rows_ok = finite_ok(x)
     if n > 0 and (x == -INF).all(dim=1).any():
         rows_ok = False          # all -inf rows: a torch convention, not math
-    g = rnd(outer, n, inner)
+    g = cast(rnd(outer, n, inner))
+    x = cast(x)
     p = F.softmax(x, 1)
     lp = F.log_softmax(x, 1)
     outs = {
@@ -59,8 +67,8 @@ def family(name, x, dim_shape):
         "logsumexp": (torch.logsumexp(x, 1), None),
         "hardmax": (F.one_hot(x.argmax(1), n).permute(0, 2, 1).double()
                     if n > 0 else torch.zeros_like(x), None),
-        "softmax_bw": (torch._softmax_backward_data(g, p, 1, torch.float64), p),
-        "log_softmax_bw": (torch._log_softmax_backward_data(g, lp, 1, torch.float64), lp),
+        "softmax_bw": (torch._softmax_backward_data(g, p, 1, DT), p),
+        "log_softmax_bw": (torch._log_softmax_backward_data(g, lp, 1, DT), lp),
     }
     for op, (out, x2) in outs.items():
         xin = g if x2 is not None else x
@@ -101,6 +109,7 @@ def fam_rows():
 # ---------------------------------------------------------------- losses
 def loss_case(name, kind, z, tgt, w=None, pw=None, ignore=None, eps=0.0,
               red="mean", naive=True):
+    z, tgt, w, pw = cast(z), cast(tgt), cast(w), cast(pw)
     z = z.clone().requires_grad_(True)
     kw = {}
     if kind == "ce":
@@ -286,5 +295,5 @@ if __name__ == "__main__":
     loss_cases()
     for c in cases:
         print(show(c))
-    if len(sys.argv) == 3 and sys.argv[1] == "--header":
+    if len(sys.argv) == 3 and sys.argv[1] == "--header" and DT == torch.float64:
         header(sys.argv[2])
