@@ -65,3 +65,13 @@ help:
 	@echo "make env    print LUA_PATH/LUA_CPATH for running scripts from the checkout"
 	@echo "make deps   apt-get install the Debian packages (as root)"
 	@echo "make clean  remove build/"
+
+# Kernel checks in plain C (no Lua): softmax family and losses against
+# recorded PyTorch values and long-double formulas.
+build/smx_check: tools/smx_check.c tools/smx_cases.h tools/smx_case.h src/kernels/softmax.c src/kernels/loss.c $(HDR)
+	@mkdir -p build
+	$(CC) -std=c99 $(OPT) $(WARN) -Isrc -o $@ tools/smx_check.c src/kernels/softmax.c src/kernels/loss.c -lm
+
+check-kernels: build/smx_check
+	./build/smx_check
+.PHONY: check-kernels

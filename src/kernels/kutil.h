@@ -1,0 +1,43 @@
+/* kutil.h - private helpers shared by the kernel files (not an API).
+ * One function body serves both dtypes: the body takes a constant f64 flag,
+ * is forced inline into the _f32 and _f64 wrappers, and the compiler folds
+ * the flag away, so there is no macro template and no per-element branch. */
+#ifndef LG_KERNELS_KUTIL_H
+#define LG_KERNELS_KUTIL_H
+
+#include <math.h>
+#include "../lg_common.h"
+
+#if defined(__GNUC__)
+#define LG_ALWAYS_INLINE static inline __attribute__((always_inline))
+#else
+#define LG_ALWAYS_INLINE static inline
+#endif
+
+LG_ALWAYS_INLINE double lg_ld(const void *p, size_t i, int f64)
+{
+  return f64 ? ((const double *)p)[i] : (double)((const float *)p)[i];
+}
+
+LG_ALWAYS_INLINE void lg_st(void *p, size_t i, double v, int f64)
+{
+  if (f64)
+    ((double *)p)[i] = v;
+  else
+    ((float *)p)[i] = (float)v;
+}
+
+/* max of x[0], x[s], ..., x[(n-1)s] (n >= 1); NaN wins, as in torch.amax. */
+LG_ALWAYS_INLINE double lg_rowmax(size_t n, size_t s, const void *x, int f64)
+{
+  double m = lg_ld(x, 0, f64);
+  size_t j;
+  for (j = 1; j < n; j++) {
+    double v = lg_ld(x, j * s, f64);
+    if (v > m || v != v)
+      m = v;
+  }
+  return m;
+}
+
+#endif

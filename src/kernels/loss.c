@@ -1,0 +1,341 @@
+/* loss.c - cross-entropy, nll and BCE-with-logits with fused gradients.
+ * As in softmax.c, one body per loss takes a constant f64 flag and is
+ * inlined into the _f32/_f64 wrappers. */
+#include <math.h>
+#include "loss.h"
+#include "kutil.h"
+
+static int bad_reduction(lg_reduction r)
+{
+  return r != LG_REDUCTION_NONE && r != LG_REDUCTION_MEAN && r != LG_REDUCTION_SUM;
+}
+
+static int is_ignored(int64_t t, int64_t ignore_index)
+{
+  return ignore_index != LG_NO_IGNORE && t == ignore_index;
+}
+
+/* Checks class targets and sums w[t_i] over the counted samples: the
+ * divisor of "mean". Runs before any output is written. */
+LG_ALWAYS_INLINE int check_targets(size_t n, size_t c, const int64_t *target,
+                                   const void *weight, int64_t ignore_index,
+                                   double *wsum, size_t *bad, int f64)
+{
+  double W = 0.0;
+  size_t i;
+  for (i = 0; i < n; i++) {
+    int64_t t = target[i];
+    if (is_ignored(t, ignore_index))
+      continue;
+    if (t < 0 || (uint64_t)t >= (uint64_t)c) {
+      if (bad)
+        *bad = i;
+      return LG_ERANGE;
+    }
+    W += weight ? lg_ld(weight, (size_t)t, f64) : 1.0;
+  }
+  *wsum = W;
+  return LG_OK;
+}
+
+/* Cross-entropy, class-index targets. Per row: a max pass, an exp-sum pass
+ * that leaves e_j = exp(z_j - m) in grad, and a pass that turns e_j into
+ * the gradient. z_t is taken during the exp-sum pass so grad may alias z. */
+LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *target,
+                              const void *weight, int64_t ignore_index, double eps,
+                              lg_reduction red, void *losses, double *loss, void *grad,
+                              size_t *bad, int f64)
+{
+  size_t es = f64 ? sizeof(double) : sizeof(float), i, j;
+  double W, wall = 0.0, a, nll_sum = 0.0, smooth_sum = 0.0, ec = eps / (double)c;
+  int st;
+
+  if (bad_reduction(red) || !(eps >= 0.0 && eps <= 1.0))
+    return LG_EVALUE;
+  st = check_targets(n, c, target, weight, ignore_index, &W, bad, f64);
+  if (st != LG_OK)
+    return st;
+  for (j = 0; j < c; j++)
+    wall += weight ? lg_ld(weight, j, f64) : 1.0;
+  a = red == LG_REDUCTION_MEAN ? 1.0 / W : 1.0;
+
+  for (i = 0; i < n; i++) {
+    const void *zi = (const char *)z + i * c * es;
+    void *gi = grad ? (char *)grad + i * c * es : NULL;
+    int64_t t = target[i];
+    int ign = is_ignored(t, ignore_index);
+    double m, s = 0.0, A = 0.0, dt = 0.0, ls, li = 0.0;
+
+    if (c == 0 || (ign && !gi)) {   /* c == 0 only reaches here ignored */
+      if (losses)
+        lg_st(losses, i, 0.0, f64);
+      continue;
+    }
+    m = lg_rowmax(c, 1, zi, f64);
+    for (j = 0; j < c; j++) {
+      double d = lg_ld(zi, j, f64) - m, e = exp(d);
+      if (gi)
+        lg_st(gi, j, e, f64);
+      s += e;
+      if ((int64_t)j == t)
+        dt = d;
+      if (eps > 0.0)   /* sum_c w_c (z_c - m); w_c * d keeps torch's 0 * -inf = NaN */
+        A += weight ? lg_ld(weight, j, f64) * d : d;
+    }
+    ls = log(s);
+
+    if (ign) {
+      /* torch's backward gives g - p * sum(g) = p * 0 here: 0, or NaN
+       * when the row's softmax is NaN */
+      for (j = 0; j < c; j++)
+        lg_st(gi, j, lg_ld(gi, j, f64) / s * 0.0, f64);
+    } else {
+      double wt = weight ? lg_ld(weight, (size_t)t, f64) : 1.0;
+      double nll = -(wt * (dt - ls)), S = wt;
+      li = nll;
+      nll_sum += nll;
+      if (eps > 0.0) {
+        double smooth = -(A - wall * ls);
+        smooth_sum += smooth;
+        li = (1.0 - eps) * nll + ec * smooth;
+        S = (1.0 - eps) * wt + ec * wall;
+      }
+      if (gi) {
+        for (j = 0; j < c; j++) {
+          double q = eps > 0.0 ? ec * (weight ? lg_ld(weight, j, f64) : 1.0) : 0.0;
+          if ((int64_t)j == t)
+            q += (1.0 - eps) * wt;
+          lg_st(gi, j, a * (lg_ld(gi, j, f64) / s * S - q), f64);
+        }
+      }
+    }
+    if (losses)
+      lg_st(losses, i, li, f64);
+  }
+
+  if (loss) {
+    double r = eps > 0.0 ? (1.0 - eps) * nll_sum + ec * smooth_sum : nll_sum;
+    if (red == LG_REDUCTION_MEAN)
+      r = eps > 0.0 ? (1.0 - eps) * (nll_sum / W) + ec * (smooth_sum / W) : nll_sum / W;
+    *loss = r;
+  }
+  return LG_OK;
+}
+
+/* y'_j = (1 - eps) y_j + eps/c (y_j itself when eps == 0), times w_j. */
+LG_ALWAYS_INLINE double prob_q(const void *yi, const void *weight, size_t j, double eps,
+                               double ec, int f64)
+{
+  double q = lg_ld(yi, j, f64);
+  if (eps > 0.0)
+    q = q * (1.0 - eps) + ec;
+  return weight ? q * lg_ld(weight, j, f64) : q;
+}
+
+/* Cross-entropy, probability targets: loss_i = -sum_j q_j (d_j - ls) with
+ * d_j = z_j - m, computed as -(sum q_j d_j - S ls); grad = a (p S - q). */
+LG_ALWAYS_INLINE int ce_prob(size_t n, size_t c, const void *z, const void *target,
+                             const void *weight, double eps, lg_reduction red,
+                             void *losses, double *loss, void *grad, int f64)
+{
+  size_t es = f64 ? sizeof(double) : sizeof(float), i, j;
+  double a, total = 0.0, ec = eps / (double)c;
+
+  if (bad_reduction(red) || !(eps >= 0.0 && eps <= 1.0))
+    return LG_EVALUE;
+  a = red == LG_REDUCTION_MEAN ? 1.0 / (double)n : 1.0;
+
+  for (i = 0; i < n; i++) {
+    const void *zi = (const char *)z + i * c * es;
+    const void *yi = (const char *)target + i * c * es;
+    void *gi = grad ? (char *)grad + i * c * es : NULL;
+    double m, s = 0.0, A = 0.0, S = 0.0, li;
+
+    if (c == 0) {
+      if (losses)
+        lg_st(losses, i, 0.0, f64);
+      continue;
+    }
+    m = lg_rowmax(c, 1, zi, f64);
+    for (j = 0; j < c; j++) {
+      double d = lg_ld(zi, j, f64) - m, e = exp(d), q = prob_q(yi, weight, j, eps, ec, f64);
+      if (gi)
+        lg_st(gi, j, e, f64);
+      s += e;
+      A += q * d;   /* q = 0 at a -inf logit gives NaN, as torch's 0 * -inf */
+      S += q;
+    }
+    li = -(A - S * log(s));
+    total += li;
+    if (gi)
+      for (j = 0; j < c; j++)
+        lg_st(gi, j, a * (lg_ld(gi, j, f64) / s * S - prob_q(yi, weight, j, eps, ec, f64)),
+              f64);
+    if (losses)
+      lg_st(losses, i, li, f64);
+  }
+  if (loss)
+    *loss = red == LG_REDUCTION_MEAN ? (n * c == 0 ? NAN : total / (double)n) : total;
+  return LG_OK;
+}
+
+/* nll: loss_i = -w_t logp_t; grad row is 0 except -a w_t at t. */
+LG_ALWAYS_INLINE int nll_body(size_t n, size_t c, const void *logp, const int64_t *target,
+                         const void *weight, int64_t ignore_index, lg_reduction red,
+                         void *losses, double *loss, void *grad, size_t *bad, int f64)
+{
+  size_t es = f64 ? sizeof(double) : sizeof(float), i, j;
+  double W, a, total = 0.0;
+  int st;
+
+  if (bad_reduction(red))
+    return LG_EVALUE;
+  st = check_targets(n, c, target, weight, ignore_index, &W, bad, f64);
+  if (st != LG_OK)
+    return st;
+  a = red == LG_REDUCTION_MEAN ? 1.0 / W : 1.0;
+  for (i = 0; i < n; i++) {
+    int64_t t = target[i];
+    int ign = is_ignored(t, ignore_index);
+    double wt = 0.0, li = 0.0;
+    if (!ign) {
+      wt = weight ? lg_ld(weight, (size_t)t, f64) : 1.0;
+      li = -(wt * lg_ld(logp, i * c + (size_t)t, f64));
+      total += li;
+    }
+    if (grad) {
+      void *gi = (char *)grad + i * c * es;
+      for (j = 0; j < c; j++)
+        lg_st(gi, j, 0.0, f64);
+      if (!ign)
+        lg_st(gi, (size_t)t, wt * -a, f64);   /* torch: w_t * (-(1/W)) */
+    }
+    if (losses)
+      lg_st(losses, i, li, f64);
+  }
+  if (loss)
+    *loss = red == LG_REDUCTION_MEAN ? total / W : total;
+  return LG_OK;
+}
+
+/* sigmoid without overflow: exp of a non-positive argument only. */
+static double sigmoid(double z)
+{
+  double e;
+  if (z >= 0.0)
+    return 1.0 / (1.0 + exp(-z));
+  e = exp(z);
+  return e / (1.0 + e);
+}
+
+LG_ALWAYS_INLINE int bce_body(size_t n, size_t c, const void *z, const void *y,
+                         const void *weight, size_t w_rs, size_t w_cs,
+                         const void *pw, size_t pw_rs, size_t pw_cs, lg_reduction red,
+                         void *losses, double *loss, void *grad, int f64)
+{
+  size_t i, j, nc = n * c;
+  double a, total = 0.0;
+
+  if (bad_reduction(red))
+    return LG_EVALUE;
+  a = red == LG_REDUCTION_MEAN ? 1.0 / (double)nc : 1.0;
+  for (i = 0; i < n; i++) {
+    for (j = 0; j < c; j++) {
+      size_t k = i * c + j;
+      double zk = lg_ld(z, k, f64), yk = lg_ld(y, k, f64), l, g;
+      double w = weight ? lg_ld(weight, i * w_rs + j * w_cs, f64) : 1.0;
+      double sp = fmax(-zk, 0.0) + log1p(exp(-fabs(zk)));   /* softplus(-z) */
+      double sg = sigmoid(zk);
+      if (zk == -INFINITY)
+        sp = NAN;   /* torch's exp(-z - max(-z,0)) is exp(inf - inf) there */
+      if (pw) {
+        double p = lg_ld(pw, i * pw_rs + j * pw_cs, f64), py = p * yk;
+        l = (1.0 - yk) * zk + ((p - 1.0) * yk + 1.0) * sp;
+        g = (py + 1.0 - yk) * sg - py;
+      } else {
+        l = (1.0 - yk) * zk + sp;
+        g = sg - yk;
+      }
+      if (weight) {
+        l *= w;
+        g *= w;
+      }
+      total += l;
+      if (losses)
+        lg_st(losses, k, l, f64);
+      if (grad)
+        lg_st(grad, k, g * a, f64);
+    }
+  }
+  if (loss)
+    *loss = red == LG_REDUCTION_MEAN ? total / (double)nc : total;
+  return LG_OK;
+}
+
+/* ---- dtype wrappers ---- */
+
+int lg_cross_entropy_f32(size_t n, size_t c, const float *z, const int64_t *target,
+                         const float *weight, int64_t ignore_index, double label_smoothing,
+                         lg_reduction reduction, float *losses, double *loss, float *grad,
+                         size_t *bad)
+{
+  return ce_index(n, c, z, target, weight, ignore_index, label_smoothing, reduction,
+                  losses, loss, grad, bad, 0);
+}
+
+int lg_cross_entropy_f64(size_t n, size_t c, const double *z, const int64_t *target,
+                         const double *weight, int64_t ignore_index, double label_smoothing,
+                         lg_reduction reduction, double *losses, double *loss, double *grad,
+                         size_t *bad)
+{
+  return ce_index(n, c, z, target, weight, ignore_index, label_smoothing, reduction,
+                  losses, loss, grad, bad, 1);
+}
+
+int lg_cross_entropy_prob_f32(size_t n, size_t c, const float *z, const float *target,
+                              const float *weight, double label_smoothing,
+                              lg_reduction reduction, float *losses, double *loss,
+                              float *grad)
+{
+  return ce_prob(n, c, z, target, weight, label_smoothing, reduction, losses, loss, grad, 0);
+}
+
+int lg_cross_entropy_prob_f64(size_t n, size_t c, const double *z, const double *target,
+                              const double *weight, double label_smoothing,
+                              lg_reduction reduction, double *losses, double *loss,
+                              double *grad)
+{
+  return ce_prob(n, c, z, target, weight, label_smoothing, reduction, losses, loss, grad, 1);
+}
+
+int lg_nll_loss_f32(size_t n, size_t c, const float *logp, const int64_t *target,
+                    const float *weight, int64_t ignore_index, lg_reduction reduction,
+                    float *losses, double *loss, float *grad, size_t *bad)
+{
+  return nll_body(n, c, logp, target, weight, ignore_index, reduction, losses, loss, grad, bad, 0);
+}
+
+int lg_nll_loss_f64(size_t n, size_t c, const double *logp, const int64_t *target,
+                    const double *weight, int64_t ignore_index, lg_reduction reduction,
+                    double *losses, double *loss, double *grad, size_t *bad)
+{
+  return nll_body(n, c, logp, target, weight, ignore_index, reduction, losses, loss, grad, bad, 1);
+}
+
+int lg_bce_with_logits_f32(size_t n, size_t c, const float *z, const float *y,
+                           const float *weight, size_t w_rs, size_t w_cs,
+                           const float *pos_weight, size_t pw_rs, size_t pw_cs,
+                           lg_reduction reduction, float *losses, double *loss, float *grad)
+{
+  return bce_body(n, c, z, y, weight, w_rs, w_cs, pos_weight, pw_rs, pw_cs, reduction, losses,
+             loss, grad, 0);
+}
+
+int lg_bce_with_logits_f64(size_t n, size_t c, const double *z, const double *y,
+                           const double *weight, size_t w_rs, size_t w_cs,
+                           const double *pos_weight, size_t pw_rs, size_t pw_cs,
+                           lg_reduction reduction, double *losses, double *loss, double *grad)
+{
+  return bce_body(n, c, z, y, weight, w_rs, w_cs, pos_weight, pw_rs, pw_cs, reduction, losses,
+             loss, grad, 1);
+}

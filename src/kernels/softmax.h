@@ -1,0 +1,50 @@
+/* softmax.h - softmax family kernels (plain C99, no Lua).
+ *
+ * Layout: x is contiguous and viewed as [outer][n][inner]; the softmax runs
+ * along the middle dim of size n. inner == 1 (softmax over the last dim) is
+ * the fast path; inner > 1 walks each column with stride inner.
+ * outer == 0 or inner == 0: nothing is read or written.
+ * Every sum is accumulated in double; float32 results are rounded once.
+ * y may alias x (and gx may alias g or p) except for logsumexp, whose
+ * output has another shape. None of these can fail, so they return void.
+ * NaN/inf corners follow PyTorch 1.13 (see docs/softmax_losses.md). */
+#ifndef LG_KERNELS_SOFTMAX_H
+#define LG_KERNELS_SOFTMAX_H
+
+#include "../lg_common.h"
+
+/* y = exp(x - m) / sum_j exp(x_j - m),  m = max_j x_j.
+ * A row holding NaN or +inf gives all NaN; a row all -inf gives all NaN. */
+LG_INTERNAL void lg_softmax_f32(size_t outer, size_t n, size_t inner, float *y, const float *x);
+LG_INTERNAL void lg_softmax_f64(size_t outer, size_t n, size_t inner, double *y, const double *x);
+
+/* y = (x - m) - log(sum_j exp(x_j - m)),  m = max_j x_j (never log(softmax)).
+ * Same NaN corners as softmax. */
+LG_INTERNAL void lg_log_softmax_f32(size_t outer, size_t n, size_t inner, float *y, const float *x);
+LG_INTERNAL void lg_log_softmax_f64(size_t outer, size_t n, size_t inner, double *y, const double *x);
+
+/* y[o][k] = m' + log(sum_j exp(x[o][j][k] - m')),  m' = max_j x (0 if that
+ * max is +-inf, as torch.logsumexp does): a row all -inf gives -inf, a row
+ * with +inf gives +inf, NaN gives NaN, n == 0 gives -inf.
+ * y is [outer][inner] and must not overlap x. */
+LG_INTERNAL void lg_logsumexp_f32(size_t outer, size_t n, size_t inner, float *y, const float *x);
+LG_INTERNAL void lg_logsumexp_f64(size_t outer, size_t n, size_t inner, double *y, const double *x);
+
+/* y = one-hot of argmax_j x_j: the first maximum on ties, and, like
+ * torch.argmax, the first NaN counts as the maximum. Output is 0/1 only. */
+LG_INTERNAL void lg_hardmax_f32(size_t outer, size_t n, size_t inner, float *y, const float *x);
+LG_INTERNAL void lg_hardmax_f64(size_t outer, size_t n, size_t inner, double *y, const double *x);
+
+/* gx = p * (g - sum_j g_j p_j)   (p = softmax output, g = dL/dp) */
+LG_INTERNAL void lg_softmax_backward_f32(size_t outer, size_t n, size_t inner,
+                                         float *gx, const float *g, const float *p);
+LG_INTERNAL void lg_softmax_backward_f64(size_t outer, size_t n, size_t inner,
+                                         double *gx, const double *g, const double *p);
+
+/* gx = g - exp(logp) * sum_j g_j   (logp = log_softmax output, g = dL/dlogp) */
+LG_INTERNAL void lg_log_softmax_backward_f32(size_t outer, size_t n, size_t inner,
+                                             float *gx, const float *g, const float *logp);
+LG_INTERNAL void lg_log_softmax_backward_f64(size_t outer, size_t n, size_t inner,
+                                             double *gx, const double *g, const double *logp);
+
+#endif
