@@ -24,11 +24,18 @@ build = {
       sources = {
         "src/lua_core.c", "src/lua_tensor.c", "src/lua_ops.c",
         "src/tensor.c", "src/rng.c",
+        "src/lua_api.c", "src/lgrad_kernels.c",
+        "src/kernels/softmax.c", "src/kernels/loss.c",
       },
       incdirs = { "src" },
     },
     ["lgrad"] = "lua/lgrad/init.lua",
     ["lgrad.plot"] = "lua/lgrad/plot.lua",
+  },
+  -- The C API headers for host programs (docs/embedding.md): they land in
+  -- the rock's conf dir, `$(luarocks show --rock-dir lgrad)/conf`.
+  install = {
+    conf = { "src/lgrad.h", "src/lgrad_kernels.h" },
   },
 }
 test = {
