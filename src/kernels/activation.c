@@ -256,8 +256,9 @@ static double hardsigmoid_d(double x, const lg_act_params *P)
 }
 
 /* hardswish(x) = x relu6(x + 3) / 6 (NaN at -inf, from -inf * 0, as PyTorch);
- * hardswish' = 0 if x < -3, x/3 + 1/2 if -3 <= x <= 3, 1 if x > 3
- * (so -1/2 at -3 and 3/2 at 3, PyTorch's choice). */
+ * hardswish' = 0 if x < -3, (2x + 3)/6 if -3 <= x <= 3, 1 if x > 3
+ * (so -1/2 at -3 and 3/2 at 3, PyTorch's choice; 2x + 3 rather than
+ * x/3 + 1/2 keeps the zero at -1.5 free of cancellation). */
 static double hardswish_fw(double x, const lg_act_params *P)
 {
   return x * relu6_fw(x + 3.0, P) / 6.0;
@@ -266,7 +267,7 @@ static double hardswish_d(double x, const lg_act_params *P)
 {
   (void)P;
   if (x < -3.0) return 0.0;
-  return x <= 3.0 ? x / 3.0 + 0.5 : nan_or(x, 1.0);
+  return x <= 3.0 ? (2.0 * x + 3.0) / 6.0 : nan_or(x, 1.0);
 }
 
 /* heaviside(x) = 1 if x > 0 else 0 (0 at 0; NaN at NaN, where torch.heaviside
