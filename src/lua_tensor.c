@@ -222,7 +222,7 @@ static int t_close(lua_State *L) {
 
 lg_tensor *lgL_out(lua_State *L, int arg, lg_dtype dt, int ndim, const int64_t *size) {
   lg_tensor *o;
-  if (lua_isnoneornil(L, arg)) return lgL_new(L, dt, ndim, size);
+  if (arg <= 0 || lua_isnoneornil(L, arg)) return lgL_new(L, dt, ndim, size);
   o = lgL_check(L, arg);
   if (o->dtype != dt)
     lgL_argerror(L, arg, lua_pushfstring(L, "out has dtype %s, expected %s",
