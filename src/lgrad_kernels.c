@@ -2,6 +2,7 @@
  * Thin wrappers: the internal lg_ kernels stay hidden and free to change,
  * these names and signatures do not. No Lua here. */
 #include "lgrad_kernels.h"
+#include "kernels/activation.h"
 #include "kernels/loss.h"
 #include "kernels/softmax.h"
 
@@ -70,3 +71,60 @@ LGRAD_SMXB(log_softmax_backward, double, f64)
 
 LGRAD_CE(float, f32)
 LGRAD_CE(double, f64)
+
+/* ---- activations ---------------------------------------------------------- */
+
+/* The activation and its parameters in the kernels' form, checked; NULL
+ * for an unknown name or rejected parameters. */
+static const lg_activation *act_setup(const char *name, const lgrad_act_params *params,
+                                      lg_act_params *p) {
+  const lg_activation *a = name ? lg_activation_find(name) : NULL;
+  if (a == NULL) return NULL;
+  if (params == NULL) return a;   /* the kernels apply the defaults */
+  p->p[0] = params->p[0];
+  p->p[1] = params->p[1];
+  p->mode = params->mode;
+  return lg_activation_check(a, p) == LG_OK ? a : NULL;
+}
+
+#define LGRAD_ACT(T, sfx, fw, bw)                                                            \
+  int lgrad_activation_##sfx(const char *name, size_t n, T *y, const T *x,                   \
+                             const lgrad_act_params *params) {                               \
+    lg_act_params p;                                                                         \
+    const lg_activation *a = act_setup(name, params, &p);                                    \
+    if (a == NULL) return LGRAD_EVALUE;                                                      \
+    a->fw(n, y, x, params ? &p : NULL);                                                      \
+    return LGRAD_OK;                                                                         \
+  }                                                                                          \
+  int lgrad_activation_backward_##sfx(const char *name, size_t n, T *dx, const T *dy,        \
+                                      const T *x, const lgrad_act_params *params) {          \
+    lg_act_params p;                                                                         \
+    const lg_activation *a = act_setup(name, params, &p);                                    \
+    if (a == NULL) return LGRAD_EVALUE;                                                      \
+    a->bw(n, dx, dy, x, params ? &p : NULL);                                                 \
+    return LGRAD_OK;                                                                         \
+  }
+
+LGRAD_ACT(float, f32, f32, b32)
+LGRAD_ACT(double, f64, f64, b64)
+
+int lgrad_activation_defaults(const char *name, lgrad_act_params *params) {
+  const lg_activation *a = name ? lg_activation_find(name) : NULL;
+  int k;
+  if (a == NULL) return LGRAD_EVALUE;
+  params->p[0] = params->p[1] = 0;
+  params->mode = 0;
+  for (k = 0; k < a->nparams; k++) {
+    if (a->params[k].choices) params->mode = (int)a->params[k].def;
+    else params->p[k] = a->params[k].def;
+  }
+  return LGRAD_OK;
+}
+
+const char *lgrad_activation_name(int i) {
+  int k;
+  if (i < 0) return NULL;
+  for (k = 0; k < i; k++)   /* the table ends with a NULL name */
+    if (lg_activations[k].name == NULL) return NULL;
+  return lg_activations[i].name;
+}

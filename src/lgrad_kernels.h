@@ -134,6 +134,39 @@ LGRAD_API int lgrad_bce_with_logits_f64(size_t n, size_t c, const double *z, con
                                         int reduction, double *losses, double *loss,
                                         double *grad);
 
+/* ---- activations ---------------------------------------------------------
+ * Elementwise over n contiguous elements, by name: the names of Lua's
+ * lg.activations ("sigmoid", "relu", "leaky_relu", "gelu", ...;
+ * lgrad_activation_name lists them). Formulas, kinks and NaN/inf corners:
+ * docs/activations.md.
+ * Parameters: NULL means PyTorch's defaults. Otherwise p[k] is the k-th
+ * numeric parameter in docs/activations.md's order (leaky_relu:
+ * negative_slope; elu, celu: alpha; softplus: beta, threshold; hardtanh:
+ * min_val, max_val) and mode a choice (gelu: 0 = "none", 1 = "tanh");
+ * lgrad_activation_defaults fills in the defaults to start from.
+ * Returns LGRAD_OK, or LGRAD_EVALUE for an unknown name or parameters
+ * PyTorch rejects (celu alpha = 0, a bad mode); nothing is written then. */
+typedef struct lgrad_act_params { double p[2]; int mode; } lgrad_act_params;
+
+/* y[i] = f(x[i]); y may be x. */
+LGRAD_API int lgrad_activation_f32(const char *name, size_t n, float *y, const float *x,
+                                   const lgrad_act_params *params);
+LGRAD_API int lgrad_activation_f64(const char *name, size_t n, double *y, const double *x,
+                                   const lgrad_act_params *params);
+/* dx[i] = dy[i] * f'(x[i]); dy == NULL gives the derivative f'(x[i]).
+ * dx may be dy or x. A zero f'(x) gives 0 even for an infinite dy. */
+LGRAD_API int lgrad_activation_backward_f32(const char *name, size_t n, float *dx,
+                                            const float *dy, const float *x,
+                                            const lgrad_act_params *params);
+LGRAD_API int lgrad_activation_backward_f64(const char *name, size_t n, double *dx,
+                                            const double *dy, const double *x,
+                                            const lgrad_act_params *params);
+/* The default parameters of the activation called name into *params;
+ * LGRAD_EVALUE for an unknown name. */
+LGRAD_API int lgrad_activation_defaults(const char *name, lgrad_act_params *params);
+/* The name of activation i (0-based), or NULL when i is past the last. */
+LGRAD_API const char *lgrad_activation_name(int i);
+
 #ifdef __cplusplus
 }
 #endif

@@ -267,6 +267,29 @@ static void part_kernels(void) {
                                 LGRAD_REDUCTION_MEAN, NULL, &loss, &g[0][0], &bad) == LGRAD_ERANGE &&
             bad == 2 && g[0][0] == 42,
         "lgrad_cross_entropy_f32 reports the bad target");
+
+  /* Activations by name: leaky_relu with slope 0.2, its derivative. */
+  {
+    static const float x[6] = {-2.0f, -0.5f, 0.0f, 0.5f, 3.0f, -1e30f};
+    float y[6], d[6];
+    lgrad_act_params prm;
+    int k, ok = 1;
+    check(lgrad_activation_defaults("leaky_relu", &prm) == LGRAD_OK && prm.p[0] == 0.01,
+          "leaky_relu default slope");
+    prm.p[0] = 0.2;
+    check(lgrad_activation_f32("leaky_relu", 6, y, x, &prm) == LGRAD_OK &&
+              lgrad_activation_backward_f32("leaky_relu", 6, d, NULL, x, &prm) == LGRAD_OK,
+          "lgrad_activation_f32 status");
+    for (k = 0; k < 6; k++) {
+      double want = x[k] > 0 ? x[k] : 0.2 * x[k], dwant = x[k] > 0 ? 1 : 0.2;
+      if (!close_enough(y[k], want) || !close_enough(d[k], dwant)) ok = 0;
+    }
+    check(ok, "leaky_relu and its derivative");
+    check(lgrad_activation_f32("no_such", 6, y, x, NULL) == LGRAD_EVALUE,
+          "unknown activation name");
+    for (k = 0; lgrad_activation_name(k); k++) {}
+    check(k >= 18 && strcmp(lgrad_activation_name(0), "sigmoid") == 0, "activation names");
+  }
   printf("part 2 (kernels without Lua): loss %.6f\n", loss);
 }
 

@@ -41,7 +41,9 @@ static const char *script =
   "    local e = (x - x:max(2, true)):exp()\n"
   "    p:copy(e / e:sum(2, true))\n"
   "  end\n"
-  "  return lg.tensor({{1, 2}, {3, 4}}):sum()   -- 10: a fresh tensor, collected later\n"
+  "  local t = lg.tensor({{1, -2}, {3, 4}})   -- fresh tensors, collected later\n"
+  "  if lg.relu then assert(lg.relu(t):sum() == 8) end\n"
+  "  return t:abs():sum()   -- 10\n"
   "end\n";
 
 static void count_release(void *ud, void *data) {
