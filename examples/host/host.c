@@ -108,6 +108,16 @@ static int check_tensor(lua_State *L) {
   return 1;
 }
 
+static void count_release(void *ud, void *data);
+
+/* lgrad_wrap with a negative stride: must raise an error. */
+static int bad_wrap(lua_State *L) {
+  static float buf[6];
+  static const int64_t shape[2] = {2, 3}, strides[2] = {3, -1};
+  lgrad_wrap(L, buf, LGRAD_FLOAT32, 2, shape, strides, count_release, lua_touserdata(L, 1));
+  return 1;
+}
+
 static int released = 0;
 static void count_release(void *ud, void *data) {
   (void)data;
@@ -240,8 +250,31 @@ static void part_lua(void) {
           "lgrad_checktensor error message");
     lua_settop(L, 0);
   }
+  /* A wrap that fails takes nothing: release is not called. */
+  {
+    int rel = 0;
+    lua_pushcfunction(L, bad_wrap);
+    lua_pushlightuserdata(L, &rel);
+    check(lua_pcall(L, 1, 0, 0) != 0 && strstr(lua_tostring(L, -1), "stride 2") != NULL &&
+              rel == 0,
+          "lgrad_wrap rejects a negative stride without releasing");
+    lua_settop(L, 0);
+  }
   lua_close(L);
   check(probs_releases == 1, "lua_close does not release again");
+
+  /* Without the Lua files on package.path, lgrad_open says where it looked. */
+  L = luaL_newstate();
+  luaL_openlibs(L);
+  lua_getglobal(L, "package");
+  lua_pushliteral(L, "/nonexistent/?.lua");
+  lua_setfield(L, -2, "path");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, lgrad_open);
+  check(lua_pcall(L, 0, 1, 0) != 0 &&
+            strstr(lua_tostring(L, -1), "no file '/nonexistent/lgrad.lua'") != NULL,
+        "lgrad_open reports the places tried");
+  lua_close(L);
   printf("part 1 (Lua script on host buffers): loss %.6f, %d release calls\n", loss, released);
 }
 
