@@ -91,6 +91,8 @@ host: $(HOST_BIN) check-globals
 VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all
 host-valgrind: $(HOST_BIN)
 	@for p in $(HOST_BIN); do echo "== valgrind $$p"; $(VALGRIND) ./$$p || exit 1; done
+	@echo "== helgrind build/host/threads (data races between the states)"
+	@valgrind -q --tool=helgrind --error-exitcode=1 ./build/host/threads
 
 # No writable global variables in the shared object (crt's own excepted):
 # lua_States in different threads must share nothing.
