@@ -71,27 +71,29 @@ static void check_matrix(const char *what, const float got[N][C], const double w
   check(ok, what);
 }
 
-/* The script: a function of the wrapped tensors. It uses lg.softmax and
- * lg.cross_entropy_grad when the module has them and the same formulas
- * from tensor arithmetic otherwise. */
+/* The script: a function of the wrapped tensors. With lg.softmax and
+ * lg.cross_entropy_grad it writes straight into the host's buffers (their
+ * `out` argument); without them (older lgrad) it computes the same
+ * formulas from tensor arithmetic and copies the results in. */
 static const char *script =
   "local lg = require 'lgrad'\n"
   "return function(z, target, probs, grad)\n"
-  "  local p, g, loss\n"
-  "  if lg.softmax then p = lg.softmax(z)\n"
+  "  local loss\n"
+  "  if lg.softmax then lg.softmax(z, nil, probs)\n"
   "  else\n"
   "    local e = (z - z:max(2, true)):exp()\n"
-  "    p = e / e:sum(2, true)\n"
+  "    probs:copy(e / e:sum(2, true))\n"
   "  end\n"
-  "  if lg.cross_entropy_grad then g, loss = lg.cross_entropy_grad(z, target)\n"
+  "  if lg.cross_entropy_grad then\n"
+  "    local g\n"
+  "    g, loss = lg.cross_entropy_grad(z, target, nil, grad)\n"
+  "    assert(rawequal(g, grad), 'out is returned')\n"
   "  else\n"
   "    local n, c = z:size(1), z:size(2)\n"
-  "    g = (p - lg.one_hot(target, c)) / n\n"
+  "    grad:copy((probs - lg.one_hot(target, c)) / n)\n"
   "    loss = 0\n"
-  "    for i = 1, n do loss = loss - math.log(p:get(i, target[i])) / n end\n"
+  "    for i = 1, n do loss = loss - math.log(probs:get(i, target[i])) / n end\n"
   "  end\n"
-  "  probs:copy(p)   -- into the host's buffers\n"
-  "  grad:copy(g)\n"
   "  check_tensor(probs)\n"
   "  kept = probs[1]  -- a view that outlives the host's close\n"
   "  return loss\n"
