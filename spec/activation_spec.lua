@@ -457,6 +457,8 @@ describe("bad input", function()
       err(lg.leaky_relu, x, { slope = true }))
     assert.are.equal("bad argument #3 to 'softplus' (threshold must be a number, got string)",
       err(lg.softplus, x, 1, "big"))
+    assert.are.equal("bad argument #2 to 'softplus' (beta must be a number, got lgrad.Tensor)",
+      err(lg.softplus, x, lg.ones(1), 3))
     assert.are.equal("bad argument #2 to 'gelu' (approximate must be a string, got number)",
       err(lg.gelu, x, 1))
     assert.are.equal("bad argument #2 to 'gelu' (invalid approximate 'tan')",

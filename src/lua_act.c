@@ -54,6 +54,13 @@ static const char *push_keyword(lua_State *L, const lg_activation *a, const lg_a
   return q->name;
 }
 
+/* The type of the value at idx for messages: a userdata by its __name
+ * (as lgL_typeerror does), so a tensor reads "lgrad.Tensor". */
+static const char *type_name(lua_State *L, int idx) {
+  if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING) return lua_tostring(L, -1);
+  return luaL_typename(L, idx);
+}
+
 /* Parameters start at arg `first`; a trailing tensor is `out`. They may be
  * positional or one keyword table ({negative_slope = 0.2}, or API.md's
  * {slope = 0.2}). Returns the out argument's index, or 0 when there is none. */
@@ -99,7 +106,7 @@ static int check_params(lua_State *L, const lg_activation *a, int first, lg_act_
       /* Test the type first: lua_tostring would turn a number into a string. */
       if (lua_type(L, idx) != LUA_TSTRING)
         lgL_argerror(L, arg, lua_pushfstring(L, "%s must be a string, got %s", pname,
-                                             luaL_typename(L, idx)));
+                                             type_name(L, idx)));
       s = lua_tostring(L, idx);
       for (c = q->choices; *c; c += strlen(c) + 1, i++)
         if (strcmp(c, s) == 0) found = i;
@@ -109,7 +116,7 @@ static int check_params(lua_State *L, const lg_activation *a, int first, lg_act_
     } else {
       if (lua_type(L, idx) != LUA_TNUMBER)
         lgL_argerror(L, arg, lua_pushfstring(L, "%s must be a number, got %s", pname,
-                                             luaL_typename(L, idx)));
+                                             type_name(L, idx)));
       p->p[k] = (double)lua_tonumber(L, idx);
     }
     if (kw) lua_pop(L, 1);
