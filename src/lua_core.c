@@ -25,6 +25,7 @@ int luaopen_lgrad_core(lua_State *L) {
   mod = lua_gettop(L);
   lgL_open_tensor(L, mod, meth);
   lgL_open_ops(L, mod, meth);
+  lgL_open_act(L, mod, meth);
   lgL_open_softmax(L, mod, meth);
   lgL_open_loss(L, mod, meth);
   lgL_register_names(L, meth);
