@@ -29,6 +29,8 @@ build = {
     },
     ["lgrad"] = "lua/lgrad/init.lua",
     ["lgrad.plot"] = "lua/lgrad/plot.lua",
+    ["lgrad.check"] = "lua/lgrad/check.lua",
+    ["lgrad.busted"] = "lua/lgrad/busted.lua",
   },
 }
 test = {
