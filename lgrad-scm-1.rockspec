@@ -23,7 +23,8 @@ build = {
     ["lgrad.core"] = {
       sources = {
         "src/lua_core.c", "src/lua_tensor.c", "src/lua_ops.c",
-        "src/tensor.c", "src/rng.c",
+        "src/lua_act.c", "src/tensor.c", "src/rng.c",
+        "src/kernels/activation.c", "src/kernels/softmax.c", "src/kernels/loss.c",
       },
       incdirs = { "src" },
     },
