@@ -24,6 +24,7 @@ build = {
       sources = {
         "src/lua_core.c", "src/lua_tensor.c", "src/lua_ops.c",
         "src/lua_act.c", "src/tensor.c", "src/rng.c",
+        "src/lua_softmax.c", "src/lua_loss.c",
         "src/kernels/activation.c", "src/kernels/softmax.c", "src/kernels/loss.c",
       },
       incdirs = { "src" },
