@@ -30,9 +30,11 @@ local function is_tensor(v) return getmetatable(v) == tensor_mt end
 local ArgErr = {}
 local function argerror(n, msg) error(setmetatable({ n = n, msg = msg }, ArgErr), 0) end
 
+local function pack(...) return { n = select("#", ...), ... } end   -- table.pack is 5.2+
+
 local function public(name, impl)
   return function(...)
-    local r = table.pack(pcall(impl, ...))
+    local r = pack(pcall(impl, ...))
     if r[1] then return unpack(r, 2, r.n) end
     local e = r[2]
     if getmetatable(e) == ArgErr then
@@ -158,7 +160,7 @@ local function unflatten(k, shape)
   local idx, r = {}, k - 1
   for d = #shape, 1, -1 do
     idx[d] = r % shape[d] + 1
-    r = r // shape[d]
+    r = math.floor(r / shape[d])
   end
   return idx
 end
