@@ -62,6 +62,7 @@ help:
 	@echo "make        build build/lgrad/core.so"
 	@echo "make test   build and run the busted specs under Lua 5.4"
 	@echo "make demo   run examples/demo.lua"
+	@echo "make examples  run examples/*.lua, SVGs into build/examples/"
 	@echo "make env    print LUA_PATH/LUA_CPATH for running scripts from the checkout"
 	@echo "make deps   apt-get install the Debian packages (as root)"
 	@echo "make clean  remove build/"
@@ -103,3 +104,10 @@ check-globals: $(CORE)
 
 test: host
 .PHONY: host host-valgrind check-globals
+# The examples of docs/examples.md; their SVGs go to build/examples/.
+EXAMPLES = derivation softmax_vs_hardmax temperature activations nonlinearity
+examples: $(CORE)
+	@mkdir -p build/examples
+	@fail=0; for e in $(EXAMPLES); do echo "== examples/$$e.lua"; \
+	  $(LUA) examples/$$e.lua build/examples || fail=1; done; exit $$fail
+.PHONY: examples

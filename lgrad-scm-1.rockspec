@@ -32,6 +32,8 @@ build = {
     },
     ["lgrad"] = "lua/lgrad/init.lua",
     ["lgrad.plot"] = "lua/lgrad/plot.lua",
+    ["lgrad.check"] = "lua/lgrad/check.lua",
+    ["lgrad.busted"] = "lua/lgrad/busted.lua",
   },
   -- The C API headers for host programs (docs/embedding.md): they land in
   -- the rock's conf dir, `$(luarocks show --rock-dir lgrad)/conf`.

@@ -2,6 +2,7 @@
 -- backwards and the Jacobian. References are plain-Lua doubles written
 -- here; gradients are checked against central differences in float64.
 local lg = require "lgrad"
+require "lgrad.busted"
 
 local inf, nan = math.huge, 0 / 0
 local DTYPES = {"float32", "float64"}
@@ -17,18 +18,10 @@ end
 -- Each entry within 1e-6 absolute + 1e-5 relative of the double truth
 -- (equal infinities and NaN where NaN is expected count as close).
 local function near(expected, actual, atol, rtol)
-  atol, rtol = atol or 1e-6, rtol or 1e-5
   local e = flat(type(expected) == "number" and {expected}
     or type(expected) == "table" and expected or expected:totable())
   local a = flat(type(actual) == "number" and {actual} or actual:totable())
-  assert.are.equal(#e, #a, "element count")
-  for i = 1, #e do
-    local x, y = e[i], a[i]
-    local ok = (isnan(x) and isnan(y)) or x == y or math.abs(x - y) <= atol + rtol * math.abs(x)
-    if not ok then
-      error(("element %d: expected %.17g, got %.17g"):format(i, x, y), 2)
-    end
-  end
+  assert.tensor_near(e, a, {atol = atol or 1e-6, rtol = rtol or 1e-5})
 end
 
 -- Plain-Lua references over one row.
