@@ -104,7 +104,7 @@ check-globals: $(CORE)
 
 test: host
 .PHONY: host host-valgrind check-globals
-# The examples of docs/examples.md; their SVGs go to build/examples/.
+# The examples of README.md ("Examples"); their SVGs go to build/examples/.
 EXAMPLES = derivation softmax_vs_hardmax temperature activations nonlinearity
 examples: $(CORE)
 	@mkdir -p build/examples

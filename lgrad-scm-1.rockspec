@@ -35,7 +35,7 @@ build = {
     ["lgrad.check"] = "lua/lgrad/check.lua",
     ["lgrad.busted"] = "lua/lgrad/busted.lua",
   },
-  -- The C API headers for host programs (docs/embedding.md): they land in
+  -- The C API headers for host programs (README.md, "Embedding"): they land in
   -- the rock's conf dir, `$(luarocks show --rock-dir lgrad)/conf`.
   install = {
     conf = { "src/lgrad.h", "src/lgrad_kernels.h" },

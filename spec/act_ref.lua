@@ -1,5 +1,5 @@
 -- Reference activations in plain Lua doubles, written from the formulas
--- (docs/activations.md), independent of the C kernels. Lua 5.4's math has no
+-- (README.md, "Activations"), independent of the C kernels. Lua 5.4's math has no
 -- expm1, log1p, tanh or erf, so they are built here from exp and log with
 -- the usual cancellation-free identities. Used by activation_spec.lua.
 local exp, log, abs, sqrt = math.exp, math.log, math.abs, math.sqrt

@@ -3,7 +3,7 @@
  * A host program opens lgrad into its lua_State, hands its own float
  * buffers to Lua scripts as tensors (without copying) and reads results
  * back. The kernels, callable without any Lua, are in lgrad_kernels.h
- * (included here). docs/embedding.md has a complete example.
+ * (included here). README.md, "Embedding", has a complete example.
  *
  * Linking: link the host with lgrad's shared object (lgrad/core.so, e.g.
  * `cc host.c -I<dir of lgrad.h> /path/to/lgrad/core.so -llua5.4 -lm`) or

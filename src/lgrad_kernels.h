@@ -7,7 +7,7 @@
  * Every function works on contiguous, row-major buffers and exists for
  * float32 (_f32) and float64 (_f64). Sums are accumulated in double and
  * float32 results are rounded once. NaN and infinity behave as in PyTorch
- * 1.13's torch.nn.functional; docs/softmax_losses.md states every formula
+ * 1.13's torch.nn.functional; README.md states every formula
  * and corner case. None of these functions allocate Lua memory, keep
  * state between calls or touch global variables: any number of threads may
  * call them at once on buffers they do not share for writing.
@@ -138,9 +138,9 @@ LGRAD_API int lgrad_bce_with_logits_f64(size_t n, size_t c, const double *z, con
  * Elementwise over n contiguous elements, by name: the names of Lua's
  * lg.activations ("sigmoid", "relu", "leaky_relu", "gelu", ...;
  * lgrad_activation_name lists them). Formulas, kinks and NaN/inf corners:
- * docs/activations.md.
+ * README.md, "Activations".
  * Parameters: NULL means PyTorch's defaults. Otherwise p[k] is the k-th
- * numeric parameter in docs/activations.md's order (leaky_relu:
+ * numeric parameter in the order of README.md's activation table (leaky_relu:
  * negative_slope; elu, celu: alpha; softplus: beta, threshold; hardtanh:
  * min_val, max_val) and mode a choice (gelu: 0 = "none", 1 = "tanh");
  * lgrad_activation_defaults fills in the defaults to start from.

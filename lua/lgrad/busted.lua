@@ -8,7 +8,7 @@
 -- expected and actual may be tensors, nested tables or numbers; tol is a
 -- number (absolute) or { rtol =, atol = }. All have negative forms
 -- (assert.is_not.tensor_near, ...). A failure names the shapes, the worst
--- element (1-based index), both values and the error. docs/check.md has more.
+-- element (1-based index), both values and the error. README.md, "Derivation checks", has more.
 local assert = require "luassert"
 local say = require "say"
 local core = require "lgrad.core"

@@ -7,7 +7,7 @@
 -- All three work on a float64 copy of x, so a float32 x (or float32 noise in
 -- the caller's data) does not drown the differences; f is called with a fresh
 -- float64 tensor of x's shape each time, and anything f builds from it must be
--- float64 too (lgrad does not mix dtypes silently). docs/check.md explains the
+-- float64 too (lgrad does not mix dtypes silently). README.md ("Derivation checks") explains the
 -- defaults, which follow PyTorch's torch.autograd.gradcheck.
 --
 -- This module needs only lgrad.core (not lgrad itself, which re-exports it).

@@ -6,7 +6,7 @@
  * keeps every float32 result within about half an ulp. The scalar forms
  * are chosen to stay accurate over the whole range (no 1 - sigmoid, no
  * 1 + erf for negative x, no overflowing exp) and to give PyTorch's
- * answers at +-inf and at the kinks; see docs/activations.md. */
+ * answers at +-inf and at the kinks; see README.md, "Activations". */
 #include <math.h>
 #include <string.h>
 

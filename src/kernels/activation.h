@@ -6,7 +6,7 @@
  * double and round once.
  *
  * Semantics follow torch.nn.functional (PyTorch 1.13), with these rules
- * (docs/activations.md lists every function):
+ * (README.md, "Activations", lists every function):
  *   - NaN in gives NaN out, forward and backward, for every function
  *     (PyTorch gives 0 for heaviside(NaN) and a finite gradient for some
  *     piecewise functions at NaN; we do not).
