@@ -170,7 +170,7 @@ lg_tensor *lgL_new(lua_State *L, lg_dtype dt, int ndim, const int64_t *size) {
   inl = nbytes <= LG_INLINE_MAX ? nbytes : 0;
   t = (lg_tensor *)lgC_newudata(L, sizeof(lg_tensor) + inl);
   memset(t, 0, sizeof *t);
-  luaL_setmetatable(L, LG_TENSOR_MT);
+  lgC_setmetatable(L, LG_TENSOR_MT);
   t->dtype = dt;
   t->ndim = ndim;
   if (ndim > 0) memcpy(t->size, size, (size_t)ndim * sizeof(int64_t));
@@ -202,7 +202,7 @@ lg_tensor *lgL_view(lua_State *L, int idx) {
   v = (lg_tensor *)lgC_newudata(L, sizeof(lg_tensor));
   memcpy(v, src, sizeof *v);
   memset(&v->own, 0, sizeof v->own);
-  luaL_setmetatable(L, LG_TENSOR_MT);
+  lgC_setmetatable(L, LG_TENSOR_MT);
   /* Keep the storage's owner (not an intermediate view) alive. */
   if (src->st == &src->own) lua_pushvalue(L, idx);
   else lgC_pushowner(L, idx);
@@ -549,7 +549,7 @@ static int t_shape(lua_State *L) {
   int i;
   lua_createtable(L, t->ndim, 0);
   for (i = 0; i < t->ndim; i++) {
-    lua_pushinteger(L, (lua_Integer)t->size[i]);
+    lgC_pushint64(L, t->size[i]);
     lua_rawseti(L, -2, i + 1);
   }
   return 1;
@@ -559,19 +559,19 @@ static int t_size(lua_State *L) {
   lg_tensor *t = lgL_check(L, 1);
   if (lua_isnoneornil(L, 2)) return t_shape(L);
   if (t->ndim == 0) lgL_argerror(L, 2, "a 0-d tensor has no dims");
-  lua_pushinteger(L, (lua_Integer)t->size[lgL_checkdim(L, 2, t, 1)]);
+  lgC_pushint64(L, t->size[lgL_checkdim(L, 2, t, 1)]);
   return 1;
 }
 
 static int t_dim(lua_State *L) { lua_pushinteger(L, lgL_check(L, 1)->ndim); return 1; }
-static int t_numel(lua_State *L) { lua_pushinteger(L, (lua_Integer)lgL_numel(lgL_check(L, 1))); return 1; }
+static int t_numel(lua_State *L) { lgC_pushint64(L, lgL_numel(lgL_check(L, 1))); return 1; }
 static int t_dtype(lua_State *L) { lua_pushstring(L, lgL_dtypename(lgL_check(L, 1)->dtype)); return 1; }
 static int t_stride(lua_State *L) {
   lg_tensor *t = lgL_check(L, 1);
   int i;
   lua_createtable(L, t->ndim, 0);
   for (i = 0; i < t->ndim; i++) {
-    lua_pushinteger(L, (lua_Integer)t->stride[i]);
+    lgC_pushint64(L, t->stride[i]);
     lua_rawseti(L, -2, i + 1);
   }
   return 1;
@@ -587,7 +587,7 @@ static int t_is_closed(lua_State *L) {
 static int t_len(lua_State *L) {
   lg_tensor *t = lgL_check(L, 1);
   if (t->ndim == 0) return luaL_error(L, "length of a 0-d tensor");
-  lua_pushinteger(L, (lua_Integer)t->size[0]);
+  lgC_pushint64(L, t->size[0]);
   return 1;
 }
 
@@ -924,7 +924,7 @@ void lgL_open_tensor(lua_State *L, int mod, int meth) {
   lua_setfield(L, -2, "__len");
   lua_pushcfunction(L, t_gc);
   lua_setfield(L, -2, "__gc");
-#if LUA_VERSION_NUM >= 504
+#if LGC_HAS_CLOSE
   lua_pushcfunction(L, t_close);
   lua_setfield(L, -2, "__close");
 #endif
