@@ -13,7 +13,15 @@
 #define LG_NAMES "lgrad.names"
 
 void lgL_register_names(lua_State *L, int idx) {
+  int method;
   idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+  /* Names in the methods table get a ':' mark: a frame without a name
+   * (5.1/LuaJIT metamethods and tail calls) then still knows that arg 1
+   * is self. On 5.2+ a function also in the module loses the mark. */
+  luaL_getmetatable(L, LG_TENSOR_MT);
+  lua_getfield(L, -1, "__methods");
+  method = lua_rawequal(L, -1, idx);
+  lua_pop(L, 2);
   lua_getfield(L, LUA_REGISTRYINDEX, LG_NAMES);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
@@ -24,7 +32,8 @@ void lgL_register_names(lua_State *L, int idx) {
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     if (lua_type(L, -2) == LUA_TSTRING && lua_iscfunction(L, -1)) {
-      lua_pushvalue(L, -2);
+      if (method) lua_pushfstring(L, ":%s", lua_tostring(L, -2));
+      else lua_pushvalue(L, -2);
       lua_rawset(L, -4);   /* names[function] = name */
     } else {
       lua_pop(L, 1);
@@ -50,7 +59,13 @@ int lgL_argerror(lua_State *L, int arg, const char *msg) {
       lua_rawget(L, -2);
       name = lua_tostring(L, -1);
     }
+    if (name && name[0] == ':') {
+      name++;
+      if (--arg == 0) return luaL_error(L, "calling '%s' on bad self (%s)", name, msg);
+    }
   }
+  /* 5.2/5.3 name metamethods "__add", 5.4 "add"; 5.1 looked it up above. */
+  if (name && name[0] == '_' && name[1] == '_') name += 2;
   return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, name ? name : "?", msg);
 }
 
