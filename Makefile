@@ -33,7 +33,7 @@ $(CORE): $(OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(OBJ) -lm
 
 test: $(CORE) | check-busted
-	$(BUSTED) --lua=$(LUA) --cpath='./$(BUILD)/?.so'
+	LGRAD_LUA=$(LUA) $(BUSTED) --lua=$(LUA) --cpath='./$(BUILD)/?.so'
 
 demo: $(CORE)
 	$(LUA) examples/demo.lua
