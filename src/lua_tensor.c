@@ -154,9 +154,7 @@ int lgL_sharestorage(const lg_tensor *a, const lg_tensor *b) { return a->st == b
 static void release_storage(lua_State *L, lg_storage *s) {
   if (s->data == NULL) return;
   if (s->kind == LG_ST_ALLOC) {
-    void *ud;
-    lua_Alloc f = lua_getallocf(L, &ud);
-    f(ud, s->block, s->blocksize, 0);
+    lgC_free(L, s->block, s->blocksize);
   } else if (s->kind == LG_ST_HOST && s->release) {
     s->release(s->release_ud, s->data);
   }
@@ -195,11 +193,9 @@ lg_tensor *lgL_new(lua_State *L, lg_dtype dt, int ndim, const int64_t *size) {
     t->own.kind = LG_ST_INLINE;
     t->own.data = (char *)(t + 1);
   } else {
-    void *ud;
-    lua_Alloc f = lua_getallocf(L, &ud);
     /* Align the elements to 64 bytes for vector loads. */
     size_t bs = nbytes + 63;
-    void *block = f(ud, NULL, 0, bs);
+    void *block = lgC_alloc(L, bs);
     if (block == NULL) luaL_error(L, "not enough memory");
     t->own.kind = LG_ST_ALLOC;
     t->own.block = block;
