@@ -21,7 +21,7 @@ describe("the float32 rounding helper", function()
     assert.are.equal(2 ^ -148, f32(3 * 2 ^ -150))           -- tie: to even (2)
     assert.are.equal(2 ^ -149, f32(2 ^ -150 + 2 ^ -200))
     assert.are.equal(1 / 0, 1 / f32(0.0))
-    local negzero = -1 / math.huge   -- 5.1 folds the literal -0.0 into 0
+    local negzero = -1 / math.huge   -- 5.1 merges constants 0.0 and -0.0 in a function
     assert.are.equal(-1 / 0, 1 / f32(negzero))
     local fmax = (2 - 2 ^ -23) * 2 ^ 127
     assert.are.equal(fmax, f32(fmax))
