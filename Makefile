@@ -82,6 +82,37 @@ check-kernels: build/smx_check
 	./build/smx_check
 .PHONY: check-kernels
 
+# Host programs that embed Lua and link lgrad through its C API (lgrad.h):
+# examples/host/*.c, each run and checking itself.
+LUA_LIB    ?= $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
+HOST_BIN   = build/host/minimal build/host/host build/host/threads
+build/host/%: examples/host/%.c src/lgrad.h src/lgrad_kernels.h $(CORE)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 $(OPT) $(WARN) -Isrc $(LUA_INC) -DLGRAD_LUA_DIR='"$(CURDIR)/lua"' -o $@ $< \
+	  -Lbuild/lgrad -l:core.so -Wl,-rpath,'$(CURDIR)/build/lgrad' $(LUA_LIB) -lm -lpthread
+
+host: $(HOST_BIN) check-globals
+	@for p in $(HOST_BIN); do echo "== $$p"; ./$$p || exit 1; done
+
+VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all
+host-valgrind: $(HOST_BIN)
+	@for p in $(HOST_BIN); do echo "== valgrind $$p"; $(VALGRIND) ./$$p || exit 1; done
+	@echo "== helgrind build/host/threads (data races between the states)"
+	@valgrind -q --tool=helgrind --error-exitcode=1 ./build/host/threads
+
+# No writable global variables in the shared object (crt's own excepted):
+# lua_States in different threads must share nothing.
+check-globals: $(CORE)
+	@if objdump -t $(CORE) | grep -E ' O \.(data|bss)[[:space:]]' | \
+	  grep -vE ' (completed\.[0-9]+|__dso_handle|__TMC_END__)$$'; then \
+	  echo "mutable global variables in $(CORE) (above)"; exit 1; fi
+
+# The host programs link Lua 5.4 (LUA_LIB, build/lgrad), so only its test runs them.
+ifeq ($(LUA),lua5.4)
+test: host
+endif
+.PHONY: host host-valgrind check-globals
+
 # Every supported Lua: the 5.4 suite first, then 5.1, 5.2, 5.3 and LuaJIT,
 # each built into its own directory (see BUILD). `make deps-all` installs them.
 LUAS     = lua5.4 lua5.1 lua5.2 lua5.3 luajit

@@ -97,6 +97,16 @@ static inline int lgC_newmetatable(lua_State *L, const char *tname) {
   return 1;
 }
 
+/* luaL_getmetafield returning the field's type (5.3+) rather than a
+ * boolean (5.1/5.2); pushes the field unless it returns LUA_TNIL. */
+static inline int lgC_getmetafield(lua_State *L, int obj, const char *e) {
+#if LUA_VERSION_NUM >= 503
+  return luaL_getmetafield(L, obj, e);
+#else
+  return luaL_getmetafield(L, obj, e) ? lua_type(L, -1) : LUA_TNIL;
+#endif
+}
+
 /* Integers. 5.3+ has a 64-bit integer subtype; 5.1, 5.2 and LuaJIT have
  * only doubles (lua_Integer is ptrdiff_t there, 32 bits on 32-bit
  * machines), so sizes and indices travel as integral doubles. */

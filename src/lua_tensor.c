@@ -70,7 +70,9 @@ int lgL_argerror(lua_State *L, int arg, const char *msg) {
 }
 
 int lgL_typeerror(lua_State *L, int arg, const char *expected) {
-  const char *got = lua_isnone(L, arg) ? "no value" : luaL_typename(L, arg);
+  const char *got;
+  if (lgC_getmetafield(L, arg, "__name") == LUA_TSTRING) got = lua_tostring(L, -1);
+  else got = lua_isnone(L, arg) ? "no value" : luaL_typename(L, arg);
   return lgL_argerror(L, arg, lua_pushfstring(L, "%s expected, got %s", expected, got));
 }
 
@@ -233,7 +235,7 @@ static int t_close(lua_State *L) {
 
 lg_tensor *lgL_out(lua_State *L, int arg, lg_dtype dt, int ndim, const int64_t *size) {
   lg_tensor *o;
-  if (lua_isnoneornil(L, arg)) return lgL_new(L, dt, ndim, size);
+  if (arg <= 0 || lua_isnoneornil(L, arg)) return lgL_new(L, dt, ndim, size);
   o = lgL_check(L, arg);
   if (o->dtype != dt)
     lgL_argerror(L, arg, lua_pushfstring(L, "out has dtype %s, expected %s",
