@@ -1,27 +1,30 @@
 # lgrad - build, test, demo. `make help` lists the targets.
 LUA        ?= lua5.4
-LUA_INC    ?= $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+LUA_INC    ?= $(shell pkg-config --cflags $(LUA) 2>/dev/null || echo -I/usr/include/$(LUA))
 BUSTED     ?= busted
 CC         ?= cc
 OPT        ?= -O2
 WARN       = -Wall -Wextra -Wshadow -Wcast-qual -Wmissing-prototypes -Wstrict-prototypes
+# Lua 5.4 builds into build/; `make LUA=lua5.1` (lua5.2, lua5.3, luajit)
+# into build/5.1/ (build/jit/ for LuaJIT) so versions never share objects.
+BUILD      ?= $(if $(filter lua5.4,$(LUA)),build,build/$(patsubst lua%,%,$(LUA)))
 CFLAGS_ALL = -std=c99 $(OPT) $(WARN) -fPIC -fvisibility=hidden -Isrc $(LUA_INC) $(CFLAGS)
 LDFLAGS_ALL = -shared $(LDFLAGS)
 
 SRC  = $(wildcard src/*.c) $(wildcard src/kernels/*.c)
-OBJ  = $(patsubst src/%.c,build/%.o,$(SRC))
+OBJ  = $(patsubst src/%.c,$(BUILD)/%.o,$(SRC))
 HDR  = $(wildcard src/*.h) $(wildcard src/kernels/*.h)
-CORE = build/lgrad/core.so
+CORE = $(BUILD)/lgrad/core.so
 
 # Run scripts from the checkout: `eval $(make -s env)`.
 export LUA_PATH  := ./lua/?.lua;./lua/?/init.lua;$(LUA_PATH);;
-export LUA_CPATH := ./build/?.so;$(LUA_CPATH);;
+export LUA_CPATH := ./$(BUILD)/?.so;$(LUA_CPATH);;
 
 .PHONY: all test demo clean env deps check-deps check-busted help
 
 all: $(CORE)
 
-build/%.o: src/%.c $(HDR) | check-deps
+$(BUILD)/%.o: src/%.c $(HDR) | check-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
@@ -30,14 +33,14 @@ $(CORE): $(OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(OBJ) -lm
 
 test: $(CORE) | check-busted
-	$(BUSTED) --lua=$(LUA)
+	LGRAD_LUA=$(LUA) $(BUSTED) --lua=$(LUA) --cpath='./$(BUILD)/?.so'
 
 demo: $(CORE)
 	$(LUA) examples/demo.lua
 
 env:
 	@echo "export LUA_PATH='$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;'"
-	@echo "export LUA_CPATH='$(CURDIR)/build/?.so;;'"
+	@echo "export LUA_CPATH='$(CURDIR)/$(BUILD)/?.so;;'"
 
 clean:
 	rm -rf build
@@ -53,7 +56,8 @@ deps:
 
 # Install what is missing, or say exactly what to run.
 check-deps:
-	@command -v $(LUA) >/dev/null && [ -f /usr/include/lua5.4/lua.h ] || $(MAKE) --no-print-directory deps
+	@command -v $(LUA) >/dev/null && echo '#include <lua.h>' | $(CC) $(LUA_INC) -E - >/dev/null 2>&1 \
+	  || $(MAKE) --no-print-directory $(if $(filter lua5.4,$(LUA)),deps,deps-all)
 
 check-busted:
 	@command -v $(BUSTED) >/dev/null || $(MAKE) --no-print-directory deps
@@ -61,6 +65,8 @@ check-busted:
 help:
 	@echo "make        build build/lgrad/core.so"
 	@echo "make test   build and run the busted specs under Lua 5.4"
+	@echo "make test-all  the specs under Lua 5.4, 5.1, 5.2, 5.3 and LuaJIT"
+	@echo "make LUA=lua5.1 [test]  build (and test) for another Lua in build/5.1/"
 	@echo "make demo   run examples/demo.lua"
 	@echo "make examples  run examples/*.lua, SVGs into build/examples/"
 	@echo "make env    print LUA_PATH/LUA_CPATH for running scripts from the checkout"
@@ -102,7 +108,10 @@ check-globals: $(CORE)
 	  grep -vE ' (completed\.[0-9]+|__dso_handle|__TMC_END__)$$'; then \
 	  echo "mutable global variables in $(CORE) (above)"; exit 1; fi
 
+# The host programs link Lua 5.4 (LUA_LIB, build/lgrad), so only its test runs them.
+ifeq ($(LUA),lua5.4)
 test: host
+endif
 .PHONY: host host-valgrind check-globals
 # The examples of README.md ("Examples"); their SVGs go to build/examples/.
 EXAMPLES = derivation softmax_vs_hardmax temperature activations nonlinearity
@@ -111,3 +120,15 @@ examples: $(CORE)
 	@fail=0; for e in $(EXAMPLES); do echo "== examples/$$e.lua"; \
 	  $(LUA) examples/$$e.lua build/examples || fail=1; done; exit $$fail
 .PHONY: examples
+
+# Every supported Lua: the 5.4 suite first, then 5.1, 5.2, 5.3 and LuaJIT,
+# each built into its own directory (see BUILD). `make deps-all` installs them.
+LUAS     = lua5.4 lua5.1 lua5.2 lua5.3 luajit
+DEPS_ALL = $(DEPS) lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev \
+           luajit libluajit-5.1-dev
+test-all:
+	@set -e; for l in $(LUAS); do echo "== make test LUA=$$l"; \
+	  $(MAKE) --no-print-directory test LUA=$$l; done
+deps-all:
+	$(MAKE) --no-print-directory deps DEPS="$(DEPS_ALL)"
+.PHONY: test-all deps-all

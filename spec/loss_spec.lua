@@ -8,7 +8,7 @@ local inf, nan = math.huge, 0 / 0
 local DTYPES = {"float32", "float64"}
 
 local function isnan(x) return x ~= x end
-local function f32(x) return (string.unpack("f", string.pack("f", x))) end
+local f32 = require("spec.support.portable").f32   -- round to float32, any Lua
 
 local function flat(v, out)
   out = out or {}

@@ -57,7 +57,7 @@ static const char *push_keyword(lua_State *L, const lg_activation *a, const lg_a
 /* The type of the value at idx for messages: a userdata by its __name
  * (as lgL_typeerror does), so a tensor reads "lgrad.Tensor". */
 static const char *type_name(lua_State *L, int idx) {
-  if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING) return lua_tostring(L, -1);
+  if (lgC_getmetafield(L, idx, "__name") == LUA_TSTRING) return lua_tostring(L, -1);
   return luaL_typename(L, idx);
 }
 
@@ -225,9 +225,12 @@ void lgL_open_act(lua_State *L, int mod, int meth) {
     lua_rawseti(L, -2, i++);
     lua_pushlightuserdata(L, (void *)(uintptr_t)a);
     lua_pushcclosure(L, act_forward, 1);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, meth, a->name);   /* t:sigmoid() as well */
     lua_setfield(L, mod, a->name);
+    /* t:sigmoid() as well, as its own closure: a frame without a name
+     * (LuaJIT tail calls) then still counts self out of arg numbers. */
+    lua_pushlightuserdata(L, (void *)(uintptr_t)a);
+    lua_pushcclosure(L, act_forward, 1);
+    lua_setfield(L, meth, a->name);
     lua_pushfstring(L, "%s_backward", a->name);
     lua_pushlightuserdata(L, (void *)(uintptr_t)a);
     lua_pushcclosure(L, act_backward, 1);

@@ -128,7 +128,7 @@ lgrad_Tensor *lgrad_wrap(lua_State *L, void *data, int dtype, int ndim, const in
   t->own.release = release;
   t->own.release_ud = ud;
   t->st = &t->own;
-  luaL_setmetatable(L, LG_TENSOR_MT);
+  lgC_setmetatable(L, LG_TENSOR_MT);
   return PUB(t);
 }
 

@@ -130,7 +130,7 @@ static int reduce(lua_State *L, int op, int want_index, int index_only) {
     {
       double buf = 0;   /* room for one element of either dtype */
       lg_reduce(op, t->dtype, 1, (size_t)total, 1, lgL_data(t), &buf, &at);
-      if (index_only) lua_pushinteger(L, (lua_Integer)(at + 1));
+      if (index_only) lgC_pushint64(L, (int64_t)(at + 1));
       else lua_pushnumber(L, (lua_Number)lg_get(t->dtype, &buf, 0));
     }
     return 1;
