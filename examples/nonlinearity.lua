@@ -38,7 +38,7 @@ local function xor_data(n)
   lg.seed(2)
   local P, y = lg.randn(n, 2, DT) * 0.25, {}
   for i = 1, n do
-    local sx, sy = (i % 2 == 0) and 1 or -1, ((i // 2) % 2 == 0) and 1 or -1
+    local sx, sy = (i % 2 == 0) and 1 or -1, (math.floor(i / 2) % 2 == 0) and 1 or -1
     P:set(i, 1, P:get(i, 1) + sx)
     P:set(i, 2, P:get(i, 2) + sy)
     y[i] = sx * sy > 0 and 1 or 2
@@ -51,7 +51,7 @@ local function spiral_data(n)
   lg.seed(3)
   local P, y = lg.zeros(n, 2, DT), {}
   local noise = lg.randn(n, 2, DT) * 0.04
-  local half = n // 2
+  local half = math.floor(n / 2)
   for i = 1, n do
     local c = i <= half and 1 or 2
     local k = (i - 1) % half
@@ -122,7 +122,7 @@ local function region_grid(p, xlim, ylim, res)
   local grid = {}
   for r = 1, res do
     grid[r] = {}
-    for c = 1, res do grid[r][c] = math.tointeger(idx[(r - 1) * res + c]) end
+    for c = 1, res do grid[r][c] = math.floor(idx[(r - 1) * res + c] + 0.5) end
   end
   return grid
 end

@@ -3,8 +3,18 @@
 -- An example whose lg functions this build lacks is pending, not failed.
 local lg = require "lgrad"
 
-local LUA = os.getenv("LUA") or "lua5.4"
+-- The interpreter and the core this suite runs on (make test LUA=lua5.1 ...).
+local LUA = os.getenv("LGRAD_LUA") or "lua5.4"
 local ROOT = io.popen("pwd"):read("*l")
+local function searchpath(name, path)   -- package.searchpath is 5.2+
+  for pat in path:gmatch("[^;]+") do
+    local file = pat:gsub("%?", (name:gsub("%.", "/")))
+    local f = io.open(file)
+    if f then f:close() return file end
+  end
+end
+local CORE_DIR = assert(searchpath("lgrad.core", package.cpath)):gsub("/lgrad/core%.so$", "")
+if CORE_DIR:sub(1, 1) ~= "/" then CORE_DIR = ROOT .. "/" .. CORE_DIR:gsub("^%./", "") end
 
 local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
@@ -19,7 +29,7 @@ end
 local function run(name, args)
   local dir = tempdir()
   local cmd = ("cd %s && LUA_PATH=%s LUA_CPATH=%s %s %s %s 2>&1; echo \"exit=$?\""):format(
-    q(dir), q(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"), q(ROOT .. "/build/?.so;;"),
+    q(dir), q(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"), q(CORE_DIR .. "/?.so;;"),
     LUA, q(ROOT .. "/examples/" .. name .. ".lua"), args or "")
   local p = io.popen(cmd)
   local out = p:read("*a")
