@@ -786,6 +786,9 @@ static void check_newshape(lua_State *L, const lg_tensor *t, int *ndim, int64_t 
     size[infer] = total / known;
     known = total;
   }
+  /* A zero size hides the others from `known`: bound them like lgL_new
+   * does, or the strides of [0, 2^62, 2^62] overflow. */
+  if (lg_numel(n, size, &known) != LG_OK) lgL_argerror(L, 2, "tensor too large");
   if (known != total) {
     const char *s = lgL_pushshape(L, n, size);
     lgL_argerror(L, 2, lua_pushfstring(L, "shape %s is invalid for %d elements", s, (int)total));
