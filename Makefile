@@ -1,27 +1,30 @@
 # lgrad - build, test, demo. `make help` lists the targets.
 LUA        ?= lua5.4
-LUA_INC    ?= $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+LUA_INC    ?= $(shell pkg-config --cflags $(LUA) 2>/dev/null || echo -I/usr/include/$(LUA))
 BUSTED     ?= busted
 CC         ?= cc
 OPT        ?= -O2
 WARN       = -Wall -Wextra -Wshadow -Wcast-qual -Wmissing-prototypes -Wstrict-prototypes
+# Lua 5.4 builds into build/; `make LUA=lua5.1` (lua5.2, lua5.3, luajit)
+# into build/5.1/ (build/jit/ for LuaJIT) so versions never share objects.
+BUILD      ?= $(if $(filter lua5.4,$(LUA)),build,build/$(patsubst lua%,%,$(LUA)))
 CFLAGS_ALL = -std=c99 $(OPT) $(WARN) -fPIC -fvisibility=hidden -Isrc $(LUA_INC) $(CFLAGS)
 LDFLAGS_ALL = -shared $(LDFLAGS)
 
 SRC  = $(wildcard src/*.c) $(wildcard src/kernels/*.c)
-OBJ  = $(patsubst src/%.c,build/%.o,$(SRC))
+OBJ  = $(patsubst src/%.c,$(BUILD)/%.o,$(SRC))
 HDR  = $(wildcard src/*.h) $(wildcard src/kernels/*.h)
-CORE = build/lgrad/core.so
+CORE = $(BUILD)/lgrad/core.so
 
 # Run scripts from the checkout: `eval $(make -s env)`.
 export LUA_PATH  := ./lua/?.lua;./lua/?/init.lua;$(LUA_PATH);;
-export LUA_CPATH := ./build/?.so;$(LUA_CPATH);;
+export LUA_CPATH := ./$(BUILD)/?.so;$(LUA_CPATH);;
 
 .PHONY: all test demo clean env deps check-deps check-busted help
 
 all: $(CORE)
 
-build/%.o: src/%.c $(HDR) | check-deps
+$(BUILD)/%.o: src/%.c $(HDR) | check-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
@@ -30,14 +33,14 @@ $(CORE): $(OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(OBJ) -lm
 
 test: $(CORE) | check-busted
-	$(BUSTED) --lua=$(LUA)
+	LGRAD_LUA=$(LUA) $(BUSTED) --lua=$(LUA) --cpath='./$(BUILD)/?.so'
 
 demo: $(CORE)
 	$(LUA) examples/demo.lua
 
 env:
 	@echo "export LUA_PATH='$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;'"
-	@echo "export LUA_CPATH='$(CURDIR)/build/?.so;;'"
+	@echo "export LUA_CPATH='$(CURDIR)/$(BUILD)/?.so;;'"
 
 clean:
 	rm -rf build
@@ -53,7 +56,8 @@ deps:
 
 # Install what is missing, or say exactly what to run.
 check-deps:
-	@command -v $(LUA) >/dev/null && [ -f /usr/include/lua5.4/lua.h ] || $(MAKE) --no-print-directory deps
+	@command -v $(LUA) >/dev/null && echo '#include <lua.h>' | $(CC) $(LUA_INC) -E - >/dev/null 2>&1 \
+	  || $(MAKE) --no-print-directory $(if $(filter lua5.4,$(LUA)),deps,deps-all)
 
 check-busted:
 	@command -v $(BUSTED) >/dev/null || $(MAKE) --no-print-directory deps
@@ -61,7 +65,10 @@ check-busted:
 help:
 	@echo "make        build build/lgrad/core.so"
 	@echo "make test   build and run the busted specs under Lua 5.4"
+	@echo "make test-all  the specs under Lua 5.4, 5.1, 5.2, 5.3 and LuaJIT"
+	@echo "make LUA=lua5.1 [test]  build (and test) for another Lua in build/5.1/"
 	@echo "make demo   run examples/demo.lua"
+	@echo "make examples  run examples/*.lua, SVGs into build/examples/"
 	@echo "make env    print LUA_PATH/LUA_CPATH for running scripts from the checkout"
 	@echo "make deps   apt-get install the Debian packages (as root)"
 	@echo "make clean  remove build/"
@@ -76,6 +83,56 @@ check-kernels: build/smx_check
 	./build/smx_check
 .PHONY: check-kernels
 
+# Host programs that embed Lua and link lgrad through its C API (lgrad.h):
+# examples/host/*.c, each run and checking itself.
+LUA_LIB    ?= $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
+HOST_BIN   = build/host/minimal build/host/host build/host/threads
+build/host/%: examples/host/%.c src/lgrad.h src/lgrad_kernels.h $(CORE)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 $(OPT) $(WARN) -Isrc $(LUA_INC) -DLGRAD_LUA_DIR='"$(CURDIR)/lua"' -o $@ $< \
+	  -Lbuild/lgrad -l:core.so -Wl,-rpath,'$(CURDIR)/build/lgrad' $(LUA_LIB) -lm -lpthread
+
+host: $(HOST_BIN) check-globals
+	@for p in $(HOST_BIN); do echo "== $$p"; ./$$p || exit 1; done
+
+VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all
+host-valgrind: $(HOST_BIN)
+	@for p in $(HOST_BIN); do echo "== valgrind $$p"; $(VALGRIND) ./$$p || exit 1; done
+	@echo "== helgrind build/host/threads (data races between the states)"
+	@valgrind -q --tool=helgrind --error-exitcode=1 ./build/host/threads
+
+# No writable global variables in the shared object (crt's own excepted):
+# lua_States in different threads must share nothing.
+check-globals: $(CORE)
+	@if objdump -t $(CORE) | grep -E ' O \.(data|bss)[[:space:]]' | \
+	  grep -vE ' (completed\.[0-9]+|__dso_handle|__TMC_END__)$$'; then \
+	  echo "mutable global variables in $(CORE) (above)"; exit 1; fi
+
+# The host programs link Lua 5.4 (LUA_LIB, build/lgrad), so only its test runs them.
+ifeq ($(LUA),lua5.4)
+test: host
+endif
+.PHONY: host host-valgrind check-globals
+# The examples of README.md ("Examples"); their SVGs go to build/examples/.
+EXAMPLES = derivation softmax_vs_hardmax temperature activations nonlinearity
+examples: $(CORE)
+	@mkdir -p build/examples
+	@fail=0; for e in $(EXAMPLES); do echo "== examples/$$e.lua"; \
+	  $(LUA) examples/$$e.lua build/examples || fail=1; done; exit $$fail
+.PHONY: examples
+
+# Every supported Lua: the 5.4 suite first, then 5.1, 5.2, 5.3 and LuaJIT,
+# each built into its own directory (see BUILD). `make deps-all` installs them.
+LUAS     = lua5.4 lua5.1 lua5.2 lua5.3 luajit
+DEPS_ALL = $(DEPS) lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev \
+           luajit libluajit-5.1-dev
+test-all:
+	@set -e; for l in $(LUAS); do echo "== make test LUA=$$l"; \
+	  $(MAKE) --no-print-directory test LUA=$$l; done
+deps-all:
+	$(MAKE) --no-print-directory deps DEPS="$(DEPS_ALL)"
+.PHONY: test-all deps-all
+
 # Reliability (docs/reliability.md): the suite under ASan+UBSan and under
 # valgrind, the Lua misuse fuzzer, and libFuzzer on the C shape arithmetic.
 ASAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -87,7 +144,7 @@ ASAN_CORE   = build/asan/lgrad/core.so
 ASAN_ENV    = LD_PRELOAD=$$($(CC) -print-file-name=libasan.so) \
   ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:abort_on_error=1:quarantine_size_mb=16 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-VALGRIND    = valgrind --tool=memcheck --error-exitcode=1 --leak-check=full \
+VALGRIND_SUITE = valgrind --tool=memcheck --error-exitcode=1 --leak-check=full \
   --errors-for-leak-kinds=definite --show-leak-kinds=definite -q
 FUZZ_N       ?= 200000
 FUZZ_SEED    ?= 1
@@ -106,7 +163,7 @@ sanitize: $(ASAN_CORE) | check-busted
 
 # Memory-hungry specs (RSS bounds) mean nothing under valgrind: skip them.
 valgrind: $(CORE) | check-busted
-	LGRAD_VALGRIND=1 $(VALGRIND) $(LUA) $$(command -v $(BUSTED)) --ignore-lua --exclude-pattern=memory_spec
+	LGRAD_VALGRIND=1 $(VALGRIND_SUITE) $(LUA) $$(command -v $(BUSTED)) --ignore-lua --exclude-pattern=memory_spec
 
 fuzz: $(CORE)
 	FUZZ_N=$(FUZZ_N) FUZZ_SEED=$(FUZZ_SEED) $(LUA) tools/fuzz_misuse.lua

@@ -23,12 +23,22 @@ build = {
     ["lgrad.core"] = {
       sources = {
         "src/lua_core.c", "src/lua_tensor.c", "src/lua_ops.c",
-        "src/tensor.c", "src/rng.c",
+        "src/lua_act.c", "src/tensor.c", "src/rng.c",
+        "src/lua_softmax.c", "src/lua_loss.c",
+        "src/kernels/activation.c", "src/kernels/softmax.c", "src/kernels/loss.c",
+        "src/lua_api.c", "src/lgrad_kernels.c",
       },
       incdirs = { "src" },
     },
     ["lgrad"] = "lua/lgrad/init.lua",
     ["lgrad.plot"] = "lua/lgrad/plot.lua",
+    ["lgrad.check"] = "lua/lgrad/check.lua",
+    ["lgrad.busted"] = "lua/lgrad/busted.lua",
+  },
+  -- The C API headers for host programs (README.md, "Embedding"): they land in
+  -- the rock's conf dir, `$(luarocks show --rock-dir lgrad)/conf`.
+  install = {
+    conf = { "src/lgrad.h", "src/lgrad_kernels.h" },
   },
 }
 test = {

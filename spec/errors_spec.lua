@@ -1,5 +1,7 @@
 -- Bad input raises "bad argument #N to 'NAME' (...)", never a crash.
 local lg = require "lgrad"
+local P = require "spec.support.portable"
+local it_if = P.it_if(it, pending)
 
 -- The message without the "file:line: " prefix Lua may add.
 local function err(f, ...)
@@ -42,7 +44,14 @@ describe("argument errors", function()
     assert.truthy(err(lg.tensor, {{1, 2}, {3}}):find("bad argument #1 to 'tensor' (ragged", 1, true))
     assert.truthy(err(lg.tensor, {{1, 2}, 3}):find("ragged", 1, true))
     assert.truthy(err(lg.tensor, {1, "2"}):find("number expected", 1, true))
-    assert.truthy(err(lg.tensor, {1, nil, 3}):find("bad argument #1 to 'tensor'", 1, true))
+    -- A hole: #{1, nil, 3} is 3 on PUC Lua (the nil is an error) but may be
+    -- 1 (also a border) on LuaJIT, which then takes the elements before it.
+    local holey = {1, nil, 3}
+    if #holey == 3 then
+      assert.truthy(err(lg.tensor, holey):find("bad argument #1 to 'tensor'", 1, true))
+    else
+      assert.are.same({1}, lg.tensor(holey):totable())
+    end
     assert.truthy(err(lg.tensor, "12"):find("bad argument #1 to 'tensor'", 1, true))
   end)
 
@@ -124,7 +133,8 @@ describe("closing", function()
     assert.truthy(err(function() return v:sum() end):find("tensor is closed", 1, true))
   end)
 
-  it("frees at the end of a <close> scope", function()
+  it_if(P.has_close, "`local x <close>` is Lua 5.4 syntax; t:close() works everywhere")(
+  "frees at the end of a <close> scope", function()
     local chunk = load([[
       local lg = ...
       local keep

@@ -5,7 +5,7 @@ local lg = require "lgrad"
 local function rss_mb()
   local f = io.open("/proc/self/status")
   if not f then return nil end
-  local s = f:read("a")
+  local s = f:read("*a")   -- "*a": 5.1/5.2 need the star
   f:close()
   return tonumber(s:match("VmRSS:%s*(%d+)")) / 1024
 end

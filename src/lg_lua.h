@@ -60,7 +60,7 @@ LG_INTERNAL lg_tensor *lgL_new(lua_State *L, lg_dtype dt, int ndim, const int64_
 /* Push a view sharing the storage of the tensor at idx (geometry copied;
  * the caller adjusts it). */
 LG_INTERNAL lg_tensor *lgL_view(lua_State *L, int idx);
-/* The optional `out` argument: absent/nil pushes a new tensor; otherwise it
+/* The optional `out` argument: absent/nil (or arg 0) pushes a new tensor; otherwise it
  * must match dtype and shape exactly and is pushed again. */
 LG_INTERNAL lg_tensor *lgL_out(lua_State *L, int arg, lg_dtype dt, int ndim,
                                const int64_t *size);
@@ -88,5 +88,8 @@ static inline void *lgL_data(const lg_tensor *t) {
  * methods to the tensor methods table (index meth). */
 LG_INTERNAL void lgL_open_tensor(lua_State *L, int mod, int meth);
 LG_INTERNAL void lgL_open_ops(lua_State *L, int mod, int meth);
+LG_INTERNAL void lgL_open_act(lua_State *L, int mod, int meth);
+LG_INTERNAL void lgL_open_softmax(lua_State *L, int mod, int meth);
+LG_INTERNAL void lgL_open_loss(lua_State *L, int mod, int meth);
 
 #endif

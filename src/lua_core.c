@@ -12,11 +12,7 @@ LG_EXPORT int luaopen_lgrad_core(lua_State *L);
 
 int luaopen_lgrad_core(lua_State *L) {
   int mod, meth;
-  luaL_newmetatable(L, LG_TENSOR_MT);
-#if LUA_VERSION_NUM < 503
-  lua_pushliteral(L, LG_TENSOR_MT);   /* 5.3+ sets __name itself */
-  lua_setfield(L, -2, "__name");
-#endif
+  lgC_newmetatable(L, LG_TENSOR_MT);   /* with __name on every version */
   lua_newtable(L);
   lua_pushvalue(L, -1);
   lua_setfield(L, -3, "__methods");
@@ -25,6 +21,10 @@ int luaopen_lgrad_core(lua_State *L) {
   mod = lua_gettop(L);
   lgL_open_tensor(L, mod, meth);
   lgL_open_ops(L, mod, meth);
+  lgL_open_act(L, mod, meth);
+  lgL_open_softmax(L, mod, meth);
+  lgL_open_loss(L, mod, meth);
+  lgL_register_names(L, meth - 1);   /* metamethods, for 5.1/LuaJIT */
   lgL_register_names(L, meth);
   lgL_register_names(L, mod);   /* module names win where both have one */
   /* The Lua layer adds methods and metamethods written in Lua. */

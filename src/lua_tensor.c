@@ -13,7 +13,15 @@
 #define LG_NAMES "lgrad.names"
 
 void lgL_register_names(lua_State *L, int idx) {
+  int method;
   idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+  /* Names in the methods table get a ':' mark: a frame without a name
+   * (5.1/LuaJIT metamethods and tail calls) then still knows that arg 1
+   * is self. On 5.2+ a function also in the module loses the mark. */
+  luaL_getmetatable(L, LG_TENSOR_MT);
+  lua_getfield(L, -1, "__methods");
+  method = lua_rawequal(L, -1, idx);
+  lua_pop(L, 2);
   lua_getfield(L, LUA_REGISTRYINDEX, LG_NAMES);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
@@ -24,7 +32,8 @@ void lgL_register_names(lua_State *L, int idx) {
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     if (lua_type(L, -2) == LUA_TSTRING && lua_iscfunction(L, -1)) {
-      lua_pushvalue(L, -2);
+      if (method) lua_pushfstring(L, ":%s", lua_tostring(L, -2));
+      else lua_pushvalue(L, -2);
       lua_rawset(L, -4);   /* names[function] = name */
     } else {
       lua_pop(L, 1);
@@ -50,12 +59,20 @@ int lgL_argerror(lua_State *L, int arg, const char *msg) {
       lua_rawget(L, -2);
       name = lua_tostring(L, -1);
     }
+    if (name && name[0] == ':') {
+      name++;
+      if (--arg == 0) return luaL_error(L, "calling '%s' on bad self (%s)", name, msg);
+    }
   }
+  /* 5.2/5.3 name metamethods "__add", 5.4 "add"; 5.1 looked it up above. */
+  if (name && name[0] == '_' && name[1] == '_') name += 2;
   return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, name ? name : "?", msg);
 }
 
 int lgL_typeerror(lua_State *L, int arg, const char *expected) {
-  const char *got = lua_isnone(L, arg) ? "no value" : luaL_typename(L, arg);
+  const char *got;
+  if (lgC_getmetafield(L, arg, "__name") == LUA_TSTRING) got = lua_tostring(L, -1);
+  else got = lua_isnone(L, arg) ? "no value" : luaL_typename(L, arg);
   return lgL_argerror(L, arg, lua_pushfstring(L, "%s expected, got %s", expected, got));
 }
 
@@ -139,9 +156,7 @@ int lgL_sharestorage(const lg_tensor *a, const lg_tensor *b) { return a->st == b
 static void release_storage(lua_State *L, lg_storage *s) {
   if (s->data == NULL) return;
   if (s->kind == LG_ST_ALLOC) {
-    void *ud;
-    lua_Alloc f = lua_getallocf(L, &ud);
-    f(ud, s->block, s->blocksize, 0);
+    lgC_free(L, s->block, s->blocksize);
   } else if (s->kind == LG_ST_HOST && s->release) {
     s->release(s->release_ud, s->data);
   }
@@ -170,7 +185,7 @@ lg_tensor *lgL_new(lua_State *L, lg_dtype dt, int ndim, const int64_t *size) {
   inl = nbytes <= LG_INLINE_MAX ? nbytes : 0;
   t = (lg_tensor *)lgC_newudata(L, sizeof(lg_tensor) + inl);
   memset(t, 0, sizeof *t);
-  luaL_setmetatable(L, LG_TENSOR_MT);
+  lgC_setmetatable(L, LG_TENSOR_MT);
   t->dtype = dt;
   t->ndim = ndim;
   if (ndim > 0) memcpy(t->size, size, (size_t)ndim * sizeof(int64_t));
@@ -180,11 +195,9 @@ lg_tensor *lgL_new(lua_State *L, lg_dtype dt, int ndim, const int64_t *size) {
     t->own.kind = LG_ST_INLINE;
     t->own.data = (char *)(t + 1);
   } else {
-    void *ud;
-    lua_Alloc f = lua_getallocf(L, &ud);
     /* Align the elements to 64 bytes for vector loads. */
     size_t bs = nbytes + 63;
-    void *block = f(ud, NULL, 0, bs);
+    void *block = lgC_alloc(L, bs);
     if (block == NULL) luaL_error(L, "not enough memory");
     t->own.kind = LG_ST_ALLOC;
     t->own.block = block;
@@ -202,7 +215,7 @@ lg_tensor *lgL_view(lua_State *L, int idx) {
   v = (lg_tensor *)lgC_newudata(L, sizeof(lg_tensor));
   memcpy(v, src, sizeof *v);
   memset(&v->own, 0, sizeof v->own);
-  luaL_setmetatable(L, LG_TENSOR_MT);
+  lgC_setmetatable(L, LG_TENSOR_MT);
   /* Keep the storage's owner (not an intermediate view) alive. */
   if (src->st == &src->own) lua_pushvalue(L, idx);
   else lgC_pushowner(L, idx);
@@ -222,7 +235,7 @@ static int t_close(lua_State *L) {
 
 lg_tensor *lgL_out(lua_State *L, int arg, lg_dtype dt, int ndim, const int64_t *size) {
   lg_tensor *o;
-  if (lua_isnoneornil(L, arg)) return lgL_new(L, dt, ndim, size);
+  if (arg <= 0 || lua_isnoneornil(L, arg)) return lgL_new(L, dt, ndim, size);
   o = lgL_check(L, arg);
   if (o->dtype != dt)
     lgL_argerror(L, arg, lua_pushfstring(L, "out has dtype %s, expected %s",
@@ -549,7 +562,7 @@ static int t_shape(lua_State *L) {
   int i;
   lua_createtable(L, t->ndim, 0);
   for (i = 0; i < t->ndim; i++) {
-    lua_pushinteger(L, (lua_Integer)t->size[i]);
+    lgC_pushint64(L, t->size[i]);
     lua_rawseti(L, -2, i + 1);
   }
   return 1;
@@ -559,19 +572,19 @@ static int t_size(lua_State *L) {
   lg_tensor *t = lgL_check(L, 1);
   if (lua_isnoneornil(L, 2)) return t_shape(L);
   if (t->ndim == 0) lgL_argerror(L, 2, "a 0-d tensor has no dims");
-  lua_pushinteger(L, (lua_Integer)t->size[lgL_checkdim(L, 2, t, 1)]);
+  lgC_pushint64(L, t->size[lgL_checkdim(L, 2, t, 1)]);
   return 1;
 }
 
 static int t_dim(lua_State *L) { lua_pushinteger(L, lgL_check(L, 1)->ndim); return 1; }
-static int t_numel(lua_State *L) { lua_pushinteger(L, (lua_Integer)lgL_numel(lgL_check(L, 1))); return 1; }
+static int t_numel(lua_State *L) { lgC_pushint64(L, lgL_numel(lgL_check(L, 1))); return 1; }
 static int t_dtype(lua_State *L) { lua_pushstring(L, lgL_dtypename(lgL_check(L, 1)->dtype)); return 1; }
 static int t_stride(lua_State *L) {
   lg_tensor *t = lgL_check(L, 1);
   int i;
   lua_createtable(L, t->ndim, 0);
   for (i = 0; i < t->ndim; i++) {
-    lua_pushinteger(L, (lua_Integer)t->stride[i]);
+    lgC_pushint64(L, t->stride[i]);
     lua_rawseti(L, -2, i + 1);
   }
   return 1;
@@ -587,7 +600,7 @@ static int t_is_closed(lua_State *L) {
 static int t_len(lua_State *L) {
   lg_tensor *t = lgL_check(L, 1);
   if (t->ndim == 0) return luaL_error(L, "length of a 0-d tensor");
-  lua_pushinteger(L, (lua_Integer)t->size[0]);
+  lgC_pushint64(L, t->size[0]);
   return 1;
 }
 
@@ -930,7 +943,7 @@ void lgL_open_tensor(lua_State *L, int mod, int meth) {
   lua_setfield(L, -2, "__len");
   lua_pushcfunction(L, t_gc);
   lua_setfield(L, -2, "__gc");
-#if LUA_VERSION_NUM >= 504
+#if LGC_HAS_CLOSE
   lua_pushcfunction(L, t_close);
   lua_setfield(L, -2, "__close");
 #endif

@@ -124,7 +124,7 @@ local function rand_arg(r, tensors)
   elseif k == 17 then return cyclic()
   elseif k == 18 then return deep(r.int(7, 12))
   elseif k == 19 then return r.pick(callbacks)
-  elseif k == 20 then return r.pick { io.stdout, coroutine.create(function() end), print }
+  elseif k == 20 then return r.pick { io.stdout, coroutine.create(function() end), tostring }
   elseif k == 21 then return r.pick { -1, 1, 2, -2, 3, 9, -9 }   -- dims
   else
     -- a table of a tensor's shape, so "out" and shape arguments sometimes fit

@@ -17,7 +17,7 @@
  * ignore_index, with the first such sample's 0-based index stored in *bad
  * (if bad is not NULL). Arguments are checked before anything is written,
  * so on error every output is untouched. Sums are accumulated in double.
- * All formulas and PyTorch corner cases: docs/softmax_losses.md. */
+ * All formulas and PyTorch corner cases: README.md, "Losses". */
 #ifndef LG_KERNELS_LOSS_H
 #define LG_KERNELS_LOSS_H
 

@@ -7,7 +7,7 @@
  * Every sum is accumulated in double; float32 results are rounded once.
  * y may alias x (and gx may alias g or p) except for logsumexp, whose
  * output has another shape. None of these can fail, so they return void.
- * NaN/inf corners follow PyTorch 1.13 (see docs/softmax_losses.md). */
+ * NaN/inf corners follow PyTorch 1.13 (see README.md, "Softmax family"). */
 #ifndef LG_KERNELS_SOFTMAX_H
 #define LG_KERNELS_SOFTMAX_H
 
