@@ -100,6 +100,7 @@ end
 
 local callbacks = {
   function(x) return x end,
+  function(x) return type(x) == "number" and x * x or lg.is_tensor(x) and x * x or x end,
   function(x) return lg.is_tensor(x) and x:sum() or 0 end,
   function() error("callback failed") end,
   function() return nil end,
@@ -107,12 +108,26 @@ local callbacks = {
 
 -- One argument: mostly a tensor or a small size, sometimes anything.
 local function rand_arg(r, tensors)
-  local k = r.int(1, 24)
+  local k = r.int(1, 27)
+  if k >= 25 then
+    -- class-index targets fitting a pool tensor's first dim (1-based),
+    -- as a table or a tensor, sometimes one out of range
+    local t = r.pick(tensors)
+    local n = (not t:is_closed() and t:dim() >= 1) and t:size(1) or 1
+    local idx = {}
+    for i = 1, n do idx[i] = r.int(1, 4) end
+    if n > 0 and r.chance(0.2) then idx[r.int(1, n)] = r.pick { 0, -1, 5, 100, 1.5, NAN } end
+    if k == 25 then return idx end
+    local ok, tt = pcall(lg.tensor, idx, r.chance(0.5) and "float64" or nil)
+    return ok and tt or idx
+  end
   if k <= 6 then return r.pick(tensors)
   elseif k <= 10 then return r.pick(smallsizes)
   elseif k == 11 then return r.pick(hugesizes)
   elseif k == 12 then return r.pick(badnums)
   elseif k == 13 then return r.pick(values)
+  elseif k == 14 and r.chance(0.5) and type(lg.activations) == "table" and #lg.activations > 0 then
+    return r.pick(lg.activations)   -- names for lg.derivative and friends
   elseif k == 14 then return r.pick { "float32", "float64", "int32", "", "2", "1e3", " 3 ", "0x10",
       "nan", "-1", "sum", "mean", "none" }
   elseif k == 15 then return r.pick { nil, true, false }
@@ -232,6 +247,10 @@ function M.run(opts)
       else args[j] = rand_arg(r, tensors) end
     end
     if (tg[3] or plausible) and r.chance(0.85) then args[1] = r.pick(tensors); if argc < 1 then argc = 1 end end
+    if plausible and not tg[3] and r.chance(0.15) and type(lg.activations) == "table" then
+      table.insert(args, 1, r.pick(lg.activations))   -- derivative("NAME", x, ...)
+      argc = argc + 1
+    end
     -- Self-aliasing out: the same tensor as input and output.
     if argc >= 2 and r.chance(0.1) then args[argc] = args[1] end
     if r.chance(0.05) and argc >= 1 then args[argc + 1] = args[1]; argc = argc + 1 end
