@@ -19,7 +19,7 @@ describe("metamethods called directly on non-tensors", function()
   it("__gc leaves other userdata alone", function()
     mt.__gc(io.stdout)
     mt.__gc(nil)
-    assert.is_true(io.stdout:write("") == io.stdout)
+    assert.truthy(io.stdout:write(""))   -- the FILE is intact (5.1 returns true)
   end)
 
   it("__tostring raises a bad argument error", function()
