@@ -132,3 +132,46 @@ test-all:
 deps-all:
 	$(MAKE) --no-print-directory deps DEPS="$(DEPS_ALL)"
 .PHONY: test-all deps-all
+
+# Reliability (docs/reliability.md): the suite under ASan+UBSan and under
+# valgrind, the Lua misuse fuzzer, and libFuzzer on the C shape arithmetic.
+ASAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+ASAN_OBJ    = $(patsubst src/%.c,build/asan/%.o,$(SRC))
+ASAN_CORE   = build/asan/lgrad/core.so
+# lua5.4 is not instrumented: preload the ASan runtime the module links to.
+# Leaks are left to valgrind (the interpreter's exit path is not ours);
+# absurd allocations must come back as NULL -> "not enough memory".
+ASAN_ENV    = LD_PRELOAD=$$($(CC) -print-file-name=libasan.so) \
+  ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:abort_on_error=1:quarantine_size_mb=16 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+VALGRIND_SUITE = valgrind --tool=memcheck --error-exitcode=1 --leak-check=full \
+  --errors-for-leak-kinds=definite --show-leak-kinds=definite -q
+FUZZ_N       ?= 200000
+FUZZ_SEED    ?= 1
+FUZZ_SECONDS ?= 60
+
+build/asan/%.o: src/%.c $(HDR) | check-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(ASAN_CFLAGS) -c $< -o $@
+
+$(ASAN_CORE): $(ASAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -fsanitize=address,undefined -o $@ $(ASAN_OBJ) -lm
+
+sanitize: $(ASAN_CORE) | check-busted
+	$(ASAN_ENV) LGRAD_SANITIZE=1 $(BUSTED) --lua=$(LUA) --cpath='./build/asan/?.so'
+
+# Memory-hungry specs (RSS bounds) mean nothing under valgrind: skip them.
+valgrind: $(CORE) | check-busted
+	LGRAD_VALGRIND=1 $(VALGRIND_SUITE) $(LUA) $$(command -v $(BUSTED)) --ignore-lua --exclude-pattern=memory_spec
+
+fuzz: $(CORE)
+	FUZZ_N=$(FUZZ_N) FUZZ_SEED=$(FUZZ_SEED) $(LUA) tools/fuzz_misuse.lua
+
+fuzz-asan: $(ASAN_CORE)
+	$(ASAN_ENV) LUA_CPATH='./build/asan/?.so' FUZZ_N=$(FUZZ_N) FUZZ_SEED=$(FUZZ_SEED) $(LUA) tools/fuzz_misuse.lua
+
+fuzz-c:
+	$(MAKE) --no-print-directory -C fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+.PHONY: sanitize valgrind fuzz fuzz-asan fuzz-c

@@ -46,3 +46,21 @@ describe("memory", function()
     assert.is_true(during - after > 50, ("only %.0f MB returned"):format(during - after))
   end)
 end)
+
+describe("memory on error paths", function()
+  it("stays bounded when calls fail after allocating large temporaries", function()
+    local before = rss_mb()
+    if not before then pending("no /proc/self/status") return end
+    local peak = before
+    local big = lg.zeros(1e6)
+    for i = 1, 600 do
+      -- each call converts/allocates first and then fails its checks
+      assert(not pcall(lg.add, big, { 1, 2 }))
+      assert(not pcall(lg.add, big, big, lg.zeros(3)))
+      assert(not pcall(lg.matmul, lg.ones(1000, 250), lg.ones(3, 3)))
+      assert(not pcall(lg.zeros(1000, 1000).max, lg.zeros(1000, 1000), 9))
+      if i % 60 == 0 then peak = math.max(peak, rss_mb()) end
+    end
+    assert.is_true(peak - before < 150, ("grew %.0f MB"):format(peak - before))
+  end)
+end)

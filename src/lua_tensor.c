@@ -625,6 +625,8 @@ static int t_index(lua_State *L) {
   lg_tensor *t;
   int64_t i;
   if (lua_type(L, 2) != LUA_TNUMBER) {
+    /* __index called directly on a non-tensor has no metatable to read */
+    if (lgL_test(L, 1) == NULL) return lgL_typeerror(L, 1, LG_TENSOR_MT);
     lua_getmetatable(L, 1);
     lua_getfield(L, -1, "__methods");
     lua_pushvalue(L, 2);
@@ -797,6 +799,9 @@ static void check_newshape(lua_State *L, const lg_tensor *t, int *ndim, int64_t 
     size[infer] = total / known;
     known = total;
   }
+  /* A zero size hides the others from `known`: bound them like lgL_new
+   * does, or the strides of [0, 2^62, 2^62] overflow. */
+  if (lg_numel(n, size, &known) != LG_OK) lgL_argerror(L, 2, "tensor too large");
   if (known != total) {
     const char *s = lgL_pushshape(L, n, size);
     lgL_argerror(L, 2, lua_pushfstring(L, "shape %s is invalid for %d elements", s, (int)total));
@@ -900,7 +905,8 @@ static int t_copy(lua_State *L) {
 }
 
 static int t_gc(lua_State *L) {
-  lg_tensor *t = (lg_tensor *)lua_touserdata(L, 1);
+  /* Checked: __gc can be called directly on any userdata (an io file...). */
+  lg_tensor *t = lgL_test(L, 1);
   if (t && t->st == &t->own) release_storage(L, &t->own);
   if (t) t->st = NULL;
   return 0;

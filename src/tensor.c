@@ -35,8 +35,9 @@ void lg_contiguous_strides(int ndim, const int64_t *size, int64_t *stride) {
 int lg_is_contiguous(const lg_array *a) {
   int64_t s = 1;
   int i;
+  for (i = 0; i < a->ndim; i++)
+    if (a->size[i] == 0) return 1;   /* nothing to lay out, as in PyTorch */
   for (i = a->ndim - 1; i >= 0; i--) {
-    if (a->size[i] == 0) return 1;   /* nothing to lay out */
     if (a->size[i] != 1 && a->stride[i] != s) return 0;
     s *= a->size[i];
   }

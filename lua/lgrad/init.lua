@@ -105,6 +105,9 @@ local function render(t, shape, depth, prefix, elide, out, indent)
 end
 
 function mt.__tostring(t)
+  if getmetatable(t) ~= mt then   -- only reachable by calling it directly
+    error("bad argument #1 to '__tostring' (lgrad.Tensor expected, got " .. type(t) .. ")", 2)
+  end
   if t:is_closed() then return "lgrad.Tensor (closed)" end
   local shape = t:shape()
   local head = ("lgrad.Tensor %s [%s]"):format(t:dtype(), table.concat(shape, ", "))
