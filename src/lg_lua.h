@@ -64,6 +64,18 @@ LG_INTERNAL lg_tensor *lgL_view(lua_State *L, int idx);
  * must match dtype and shape exactly and is pushed again. */
 LG_INTERNAL lg_tensor *lgL_out(lua_State *L, int arg, lg_dtype dt, int ndim,
                                const int64_t *size);
+/* Writing results into out: lgL_clash says whether writing out could
+ * corrupt a read of in (shared storage, and not the very same contiguous
+ * elements when exact_ok, which elementwise kernels allow); lgL_dest gives
+ * where a kernel writes (out, or a contiguous temporary pushed on top when
+ * out is not contiguous or clashes); lgL_finish copies a temporary into out
+ * and pops it. */
+LG_INTERNAL int lgL_clash(const lg_tensor *out, const lg_tensor *in, int exact_ok);
+LG_INTERNAL lg_tensor *lgL_dest(lua_State *L, lg_tensor *out, int clash);
+LG_INTERNAL void lgL_finish(lua_State *L, lg_tensor *out, lg_tensor *w);
+/* Add funcs to the module table and methods to the methods table (either may be NULL). */
+LG_INTERNAL void lgL_register(lua_State *L, int mod, const luaL_Reg *funcs, int meth,
+                              const luaL_Reg *methods);
 /* The tensor at arg, replaced on the stack by a contiguous copy if needed. */
 LG_INTERNAL lg_tensor *lgL_contiguous(lua_State *L, int arg);
 /* A 1-based or negative dim argument (default def when absent) -> 0-based. */

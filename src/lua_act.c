@@ -135,12 +135,9 @@ static int check_params(lua_State *L, const lg_activation *a, int first, lg_act_
  * an input, else through a temporary. Leaves out on the stack top. */
 static void run(lua_State *L, const lg_activation *a, const lg_act_params *p, lg_tensor *x,
                 int backward, lg_tensor *dy, int outarg) {
-  lg_tensor *o = lgL_out(L, outarg, x->dtype, x->ndim, x->size), *dst = o;
+  lg_tensor *o = lgL_out(L, outarg, x->dtype, x->ndim, x->size);
+  lg_tensor *dst = lgL_dest(L, o, lgL_clash(o, x, 1) || lgL_clash(o, dy, 1));
   size_t n = (size_t)lgL_numel(x);
-  int direct = lgL_iscontiguous(o) &&
-               (!lgL_sharestorage(o, x) || lgL_data(o) == lgL_data(x)) &&
-               (!dy || !lgL_sharestorage(o, dy) || lgL_data(o) == lgL_data(dy));
-  if (!direct) dst = lgL_new(L, x->dtype, x->ndim, x->size);
   if (x->dtype == LG_F64) {
     if (backward)
       a->b64(n, (double *)lgL_data(dst), dy ? (const double *)lgL_data(dy) : NULL,
@@ -152,13 +149,7 @@ static void run(lua_State *L, const lg_activation *a, const lg_act_params *p, lg
              (const float *)lgL_data(x), p);
     else a->f32(n, (float *)lgL_data(dst), (const float *)lgL_data(x), p);
   }
-  if (!direct) {
-    lg_array s, d;
-    lgL_array(dst, &s);
-    lgL_array(o, &d);
-    lg_copy(&d, &s);
-    lua_pop(L, 1);
-  }
+  lgL_finish(L, o, dst);
 }
 
 static const lg_activation *upvalue_act(lua_State *L) {

@@ -158,27 +158,6 @@ static const void *class_weight(lua_State *L, const loss_opts *o, lg_dtype dt, i
 
 /* ---- outputs ---------------------------------------------------------- */
 
-static int clash(const lg_tensor *out, const lg_tensor *in, int exact_ok) {
-  if (in == NULL || !lgL_sharestorage(out, in)) return 0;
-  return !(exact_ok && lgL_data(out) == lgL_data(in) && lgL_iscontiguous(out));
-}
-
-/* Where a kernel writes: out, or a new contiguous tensor pushed on top
- * when out is not contiguous or overlaps an input (see finish). */
-static lg_tensor *dest(lua_State *L, lg_tensor *out, int bad) {
-  if (!bad && lgL_iscontiguous(out)) return out;
-  return lgL_new(L, out->dtype, out->ndim, out->size);
-}
-
-static void finish(lua_State *L, lg_tensor *out, lg_tensor *w) {
-  lg_array o, s;
-  if (w == out) return;
-  lgL_array(out, &o);
-  lgL_array(w, &s);
-  lg_copy(&o, &s);
-  lua_pop(L, 1);
-}
-
 /* The reduced loss as a Lua number, rounded to the logits' dtype as torch
  * returns a tensor of that dtype. */
 static void push_loss(lua_State *L, lg_dtype dt, double v) {
@@ -328,15 +307,15 @@ static int class_loss(lua_State *L, int nll, int want_grad) {
   if (want_grad) {
     grad = lgL_out(L, ARG_OUT, z->dtype, z->ndim, z->size);
     gradidx = lua_gettop(L);
-    gw = dest(L, grad, clash(grad, z, 1) || (yp && clash(grad, yp, 0)) ||
-                       (o.weight && clash(grad, lgL_test(L, o.weight), 0)));
+    gw = lgL_dest(L, grad, lgL_clash(grad, z, 1) || (yp && lgL_clash(grad, yp, 0)) ||
+                       (o.weight && lgL_clash(grad, lgL_test(L, o.weight), 0)));
   }
   if (o.red == LG_REDUCTION_NONE) {
     if (want_grad) losses = lgL_new(L, z->dtype, single ? 0 : 1, nsize);
     else losses = lgL_out(L, ARG_OUT, z->dtype, single ? 0 : 1, nsize);
     lossidx = lua_gettop(L);
-    lw = dest(L, losses, clash(losses, z, 0) || (yp && clash(losses, yp, 0)) ||
-                         (o.weight && clash(losses, lgL_test(L, o.weight), 0)));
+    lw = lgL_dest(L, losses, lgL_clash(losses, z, 0) || (yp && lgL_clash(losses, yp, 0)) ||
+                         (o.weight && lgL_clash(losses, lgL_test(L, o.weight), 0)));
   } else if (!want_grad && !lua_isnil(L, ARG_OUT)) {
     return lgL_argerror(L, ARG_OUT, "out holds per-sample losses: it needs reduction 'none'");
   }
@@ -370,7 +349,7 @@ static int class_loss(lua_State *L, int nll, int want_grad) {
     }
   }
   if (st != LG_OK) return kernel_error(L, st, bad);
-  if (lw) finish(L, losses, lw);
+  if (lw) lgL_finish(L, losses, lw);
   if (gw) {
     /* gw sits above the losses tensor, if any: copy, then drop it. */
     if (gw != grad) {
@@ -441,17 +420,17 @@ static int bce(lua_State *L, int want_grad) {
   if (want_grad) {
     grad = lgL_out(L, ARG_OUT, z->dtype, z->ndim, z->size);
     gradidx = lua_gettop(L);
-    gw = dest(L, grad, clash(grad, z, 1) || clash(grad, y, 0) ||
-                       (o.weight && clash(grad, lgL_test(L, o.weight), 0)) ||
-                       (o.pos_weight && clash(grad, lgL_test(L, o.pos_weight), 0)));
+    gw = lgL_dest(L, grad, lgL_clash(grad, z, 1) || lgL_clash(grad, y, 0) ||
+                       (o.weight && lgL_clash(grad, lgL_test(L, o.weight), 0)) ||
+                       (o.pos_weight && lgL_clash(grad, lgL_test(L, o.pos_weight), 0)));
   }
   if (o.red == LG_REDUCTION_NONE) {
     if (want_grad) losses = lgL_new(L, z->dtype, z->ndim, z->size);
     else losses = lgL_out(L, ARG_OUT, z->dtype, z->ndim, z->size);
     lossidx = lua_gettop(L);
-    lw = dest(L, losses, clash(losses, z, 0) || clash(losses, y, 0) ||
-                         (o.weight && clash(losses, lgL_test(L, o.weight), 0)) ||
-                         (o.pos_weight && clash(losses, lgL_test(L, o.pos_weight), 0)));
+    lw = lgL_dest(L, losses, lgL_clash(losses, z, 0) || lgL_clash(losses, y, 0) ||
+                         (o.weight && lgL_clash(losses, lgL_test(L, o.weight), 0)) ||
+                         (o.pos_weight && lgL_clash(losses, lgL_test(L, o.pos_weight), 0)));
   } else if (!want_grad && !lua_isnil(L, ARG_OUT)) {
     return lgL_argerror(L, ARG_OUT, "out holds per-element losses: it needs reduction 'none'");
   }
@@ -468,7 +447,7 @@ static int bce(lua_State *L, int want_grad) {
                                   (float *)ls, &loss, (float *)g);
   }
   if (st != LG_OK) return kernel_error(L, st, 0);
-  if (lw) finish(L, losses, lw);
+  if (lw) lgL_finish(L, losses, lw);
   if (gw && gw != grad) {
     lg_array a, b;
     lgL_array(grad, &a);
@@ -497,8 +476,6 @@ static const luaL_Reg funcs[] = {
 };
 
 void lgL_open_loss(lua_State *L, int mod, int meth) {
-  (void)meth;   /* losses read better as lg.cross_entropy(z, y): no methods */
-  lua_pushvalue(L, mod);
-  lgC_setfuncs(L, funcs);
-  lua_pop(L, 1);
+  /* losses read better as lg.cross_entropy(z, y): no methods */
+  lgL_register(L, mod, funcs, meth, NULL);
 }

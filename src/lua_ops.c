@@ -334,12 +334,7 @@ static const luaL_Reg methods[] = {
 };
 
 void lgL_open_ops(lua_State *L, int mod, int meth) {
-  lua_pushvalue(L, mod);
-  lgC_setfuncs(L, funcs);
-  lua_pop(L, 1);
-  lua_pushvalue(L, meth);
-  lgC_setfuncs(L, methods);
-  lua_pop(L, 1);
+  lgL_register(L, mod, funcs, meth, methods);
   luaL_getmetatable(L, LG_TENSOR_MT);
   lua_pushcfunction(L, l_add);
   lua_setfield(L, -2, "__add");

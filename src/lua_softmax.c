@@ -22,30 +22,6 @@ static void layout(const lg_tensor *t, int d, size_t *outer, size_t *n, size_t *
   for (k = d + 1; k < t->ndim; k++) *inner *= (size_t)t->size[k];
 }
 
-/* 1 if writing out could corrupt a read of in: they share storage and are
- * not the very same contiguous elements (the kernels allow that alias). */
-static int clash(const lg_tensor *out, const lg_tensor *in, int exact_ok) {
-  if (!lgL_sharestorage(out, in)) return 0;
-  return !(exact_ok && lgL_data(out) == lgL_data(in) && lgL_iscontiguous(out));
-}
-
-/* Where the kernel writes: out itself, or (non-contiguous out, or a bad
- * alias) a new contiguous tensor pushed on the stack. */
-static lg_tensor *dest(lua_State *L, lg_tensor *out, int bad) {
-  if (!bad && lgL_iscontiguous(out)) return out;
-  return lgL_new(L, out->dtype, out->ndim, out->size);
-}
-
-/* Copy the temporary (top of stack) into out and pop it; out is on top again. */
-static void finish(lua_State *L, lg_tensor *out, lg_tensor *w) {
-  lg_array o, s;
-  if (w == out) return;
-  lgL_array(out, &o);
-  lgL_array(w, &s);
-  lg_copy(&o, &s);
-  lua_pop(L, 1);
-}
-
 /* f(z [, dim [, out]]) for softmax, log_softmax and hardmax. */
 static int forward(lua_State *L, fam_f32 f32, fam_f64 f64) {
   lg_tensor *z = lgL_checkin(L, 1, -1), *out, *w;
@@ -54,10 +30,10 @@ static int forward(lua_State *L, fam_f32 f32, fam_f64 f64) {
   z = lgL_contiguous(L, 1);
   layout(z, d, &outer, &n, &inner);
   out = lgL_out(L, 3, z->dtype, z->ndim, z->size);
-  w = dest(L, out, clash(out, z, 1));
+  w = lgL_dest(L, out, lgL_clash(out, z, 1));
   if (z->dtype == LG_F64) f64(outer, n, inner, (double *)lgL_data(w), (const double *)lgL_data(z));
   else f32(outer, n, inner, (float *)lgL_data(w), (const float *)lgL_data(z));
-  finish(L, out, w);
+  lgL_finish(L, out, w);
   return 1;
 }
 
@@ -79,12 +55,12 @@ static int l_logsumexp(lua_State *L) {
     else if (keep) size[nd++] = 1;
   }
   out = lgL_out(L, 4, z->dtype, nd, size);
-  w = dest(L, out, clash(out, z, 0));
+  w = lgL_dest(L, out, lgL_clash(out, z, 0));
   if (z->dtype == LG_F64)
     lg_logsumexp_f64(outer, n, inner, (double *)lgL_data(w), (const double *)lgL_data(z));
   else
     lg_logsumexp_f32(outer, n, inner, (float *)lgL_data(w), (const float *)lgL_data(z));
-  finish(L, out, w);
+  lgL_finish(L, out, w);
   return 1;
 }
 
@@ -104,12 +80,12 @@ static int backward(lua_State *L, bwd_f32 f32, bwd_f64 f64) {
   y = lgL_contiguous(L, 2);
   layout(g, d, &outer, &n, &inner);
   out = lgL_out(L, 4, g->dtype, g->ndim, g->size);
-  w = dest(L, out, clash(out, g, 1) || clash(out, y, 1));
+  w = lgL_dest(L, out, lgL_clash(out, g, 1) || lgL_clash(out, y, 1));
   if (g->dtype == LG_F64)
     f64(outer, n, inner, (double *)lgL_data(w), (const double *)lgL_data(g), (const double *)lgL_data(y));
   else
     f32(outer, n, inner, (float *)lgL_data(w), (const float *)lgL_data(g), (const float *)lgL_data(y));
-  finish(L, out, w);
+  lgL_finish(L, out, w);
   return 1;
 }
 
@@ -150,7 +126,7 @@ static int l_softmax_jacobian(lua_State *L) {
   size[nd++] = c;
   size[nd++] = c;
   out = lgL_out(L, 2, z->dtype, nd, size);
-  w = dest(L, out, 0);   /* p is a private copy, so out may alias z */
+  w = lgL_dest(L, out, 0);   /* p is a private copy, so out may alias z */
   pp = (const double *)lgL_data(p);
   o = (char *)lgL_data(w);
   for (r = 0; r < rows; r++) {
@@ -159,7 +135,7 @@ static int l_softmax_jacobian(lua_State *L) {
       for (j = 0; j < c; j++)
         lg_set(w->dtype, o, (r * c + i) * c + j, (i == j ? pr[i] : 0.0) - pr[i] * pr[j]);
   }
-  finish(L, out, w);
+  lgL_finish(L, out, w);
   return 1;
 }
 
@@ -176,10 +152,5 @@ static const luaL_Reg methods[] = {
 };
 
 void lgL_open_softmax(lua_State *L, int mod, int meth) {
-  lua_pushvalue(L, mod);
-  lgC_setfuncs(L, funcs);
-  lua_pop(L, 1);
-  lua_pushvalue(L, meth);
-  lgC_setfuncs(L, methods);
-  lua_pop(L, 1);
+  lgL_register(L, mod, funcs, meth, methods);
 }

@@ -249,6 +249,39 @@ lg_tensor *lgL_out(lua_State *L, int arg, lg_dtype dt, int ndim, const int64_t *
   return o;
 }
 
+int lgL_clash(const lg_tensor *out, const lg_tensor *in, int exact_ok) {
+  if (in == NULL || !lgL_sharestorage(out, in)) return 0;
+  return !(exact_ok && lgL_data(out) == lgL_data(in) && lgL_iscontiguous(out));
+}
+
+lg_tensor *lgL_dest(lua_State *L, lg_tensor *out, int clash) {
+  if (!clash && lgL_iscontiguous(out)) return out;
+  return lgL_new(L, out->dtype, out->ndim, out->size);
+}
+
+void lgL_finish(lua_State *L, lg_tensor *out, lg_tensor *w) {
+  lg_array o, s;
+  if (w == out) return;
+  lgL_array(out, &o);
+  lgL_array(w, &s);
+  lg_copy(&o, &s);
+  lua_pop(L, 1);
+}
+
+void lgL_register(lua_State *L, int mod, const luaL_Reg *funcs, int meth,
+                  const luaL_Reg *methods) {
+  if (funcs) {
+    lua_pushvalue(L, mod);
+    lgC_setfuncs(L, funcs);
+    lua_pop(L, 1);
+  }
+  if (methods) {
+    lua_pushvalue(L, meth);
+    lgC_setfuncs(L, methods);
+    lua_pop(L, 1);
+  }
+}
+
 lg_tensor *lgL_contiguous(lua_State *L, int arg) {
   lg_tensor *t = lgL_check(L, arg), *c;
   lg_array a, b;
@@ -619,6 +652,16 @@ static int64_t check_index(lua_State *L, int arg, int idx, int64_t n) {
   return i - 1;
 }
 
+/* Push the view of row i (0-based) of the tensor t at stack index 1. */
+static lg_tensor *push_row(lua_State *L, const lg_tensor *t, int64_t i) {
+  lg_tensor *v = lgL_view(L, 1);
+  v->offset += i * t->stride[0];
+  v->ndim--;
+  memmove(v->size, v->size + 1, (size_t)v->ndim * sizeof(int64_t));
+  memmove(v->stride, v->stride + 1, (size_t)v->ndim * sizeof(int64_t));
+  return v;
+}
+
 /* t[i]: a number for a 1-d tensor, a view of row i otherwise; string keys
  * look up methods. */
 static int t_index(lua_State *L) {
@@ -639,11 +682,7 @@ static int t_index(lua_State *L) {
   if (t->ndim == 1) {
     lua_pushnumber(L, (lua_Number)lg_get(t->dtype, lgL_data(t), i * t->stride[0]));
   } else {
-    lg_tensor *v = lgL_view(L, 1);
-    v->offset += i * t->stride[0];
-    v->ndim--;
-    memmove(v->size, v->size + 1, (size_t)v->ndim * sizeof(int64_t));
-    memmove(v->stride, v->stride + 1, (size_t)v->ndim * sizeof(int64_t));
+    push_row(L, t, i);
   }
   return 1;
 }
@@ -692,12 +731,7 @@ static int t_newindex(lua_State *L) {
   if (t->ndim == 1) {
     lg_set(t->dtype, lgL_data(t), i * t->stride[0], (double)lgL_checknumber(L, 3));
   } else {
-    lg_tensor *v = lgL_view(L, 1);
-    v->offset += i * t->stride[0];
-    v->ndim--;
-    memmove(v->size, v->size + 1, (size_t)v->ndim * sizeof(int64_t));
-    memmove(v->stride, v->stride + 1, (size_t)v->ndim * sizeof(int64_t));
-    assign(L, 3, v);
+    assign(L, 3, push_row(L, t, i));
   }
   return 0;
 }
@@ -928,12 +962,7 @@ static const luaL_Reg methods[] = {
 };
 
 void lgL_open_tensor(lua_State *L, int mod, int meth) {
-  lua_pushvalue(L, mod);
-  lgC_setfuncs(L, funcs);
-  lua_pop(L, 1);
-  lua_pushvalue(L, meth);
-  lgC_setfuncs(L, methods);
-  lua_pop(L, 1);
+  lgL_register(L, mod, funcs, meth, methods);
   luaL_getmetatable(L, LG_TENSOR_MT);
   lua_pushcfunction(L, t_index);
   lua_setfield(L, -2, "__index");
