@@ -63,15 +63,18 @@ check-busted:
 	@command -v $(BUSTED) >/dev/null || $(MAKE) --no-print-directory deps
 
 help:
-	@echo "make        build build/lgrad/core.so"
-	@echo "make test   build and run the busted specs under Lua 5.4"
-	@echo "make test-all  the specs under Lua 5.4, 5.1, 5.2, 5.3 and LuaJIT"
-	@echo "make LUA=lua5.1 [test]  build (and test) for another Lua in build/5.1/"
-	@echo "make demo   run examples/demo.lua"
-	@echo "make examples  run examples/*.lua, SVGs into build/examples/"
-	@echo "make env    print LUA_PATH/LUA_CPATH for running scripts from the checkout"
-	@echo "make deps   apt-get install the Debian packages (as root)"
-	@echo "make clean  remove build/"
+	@echo "make              build build/lgrad/core.so (Lua 5.4; LUA=lua5.1|lua5.2|lua5.3|luajit for others)"
+	@echo "make test         the C host examples, then the busted specs"
+	@echo "make demo         run examples/demo.lua"
+	@echo "make examples     run examples/*.lua, SVGs into build/examples/"
+	@echo "make env          print LUA_PATH/LUA_CPATH for running scripts from the checkout"
+	@echo "make test-all     the suite on Lua 5.4, 5.1, 5.2, 5.3 and LuaJIT"
+	@echo "make host         build and run the C host examples; host-valgrind under valgrind"
+	@echo "make sanitize     the suite against an ASan+UBSan build; valgrind: under memcheck"
+	@echo "make fuzz         the Lua misuse fuzzer (FUZZ_N, FUZZ_SEED); fuzz-asan; fuzz-c (libFuzzer)"
+	@echo "make check-kernels  softmax/loss kernels against recorded PyTorch values"
+	@echo "make deps         apt-get install the Debian packages (as root); deps-all for every Lua"
+	@echo "make clean        remove build/"
 
 # Kernel checks in plain C (no Lua): softmax family and losses against
 # recorded PyTorch values and long-double formulas.
