@@ -25,6 +25,7 @@ build = {
         "src/lua_core.c", "src/lua_tensor.c", "src/lua_ops.c",
         "src/lua_act.c", "src/tensor.c", "src/rng.c",
         "src/kernels/activation.c", "src/kernels/softmax.c", "src/kernels/loss.c",
+        "src/kernels/vfast.c",
       },
       incdirs = { "src" },
     },

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "activation.h"
+#include "vfast.h"
 
 /* Defaults, shared by the table and by the kernels called with p == NULL. */
 #define LEAKY_SLOPE 0.01
@@ -304,8 +305,13 @@ static lg_act_params params_or(const lg_act_params *p, double d0, double d1, int
 
 /* The parameters are copied to a local so the loops need not reload them
  * through a pointer that might alias the output. */
+#if defined(__GNUC__)
+#define LG_MAYBE_UNUSED __attribute__((unused)) /* float32 ones replaced by fast paths */
+#else
+#define LG_MAYBE_UNUSED
+#endif
 #define LG_ACT_KERNELS(NAME, D0, D1, MODE)                                              \
-  static void NAME##_f32(size_t n, float *y, const float *x, const lg_act_params *p)    \
+  LG_MAYBE_UNUSED static void NAME##_f32(size_t n, float *y, const float *x, const lg_act_params *p)    \
   {                                                                                      \
     const lg_act_params P = params_or(p, D0, D1, MODE);                                  \
     size_t i;                                                                            \
@@ -317,7 +323,7 @@ static lg_act_params params_or(const lg_act_params *p, double d0, double d1, int
     size_t i;                                                                            \
     for (i = 0; i < n; i++) y[i] = NAME##_fw(x[i], &P);                                  \
   }                                                                                      \
-  static void NAME##_b32(size_t n, float *dx, const float *dy, const float *x,          \
+  LG_MAYBE_UNUSED static void NAME##_b32(size_t n, float *dx, const float *dy, const float *x,          \
                          const lg_act_params *p)                                         \
   {                                                                                      \
     const lg_act_params P = params_or(p, D0, D1, MODE);                                  \
@@ -358,6 +364,43 @@ LG_ACT_KERNELS(hardswish, 0, 0, 0)
 LG_ACT_KERNELS(log_sigmoid, 0, 0, 0)
 LG_ACT_KERNELS(heaviside, 0, 0, 0)
 
+/* --- float32 fast paths ----------------------------------------------------
+ * The same formulas in float arithmetic on 16-lane vectors, with
+ * hand-written exp/expm1/tanh (vfast.c, dispatched by CPU feature). They
+ * trade the half-ulp of the double path for a few ulps (docs/speed.md
+ * lists the measured worst cases); NaN and +-inf answers are unchanged. */
+
+static void sigmoid_v32(size_t n, float *y, const float *x, const lg_act_params *p)
+{ (void)p; lg_vact_f32(LG_VA_SIGMOID, n, y, x, NULL, 0.0f); }
+static void tanh_v32(size_t n, float *y, const float *x, const lg_act_params *p)
+{ (void)p; lg_vact_f32(LG_VA_TANH, n, y, x, NULL, 0.0f); }
+static void silu_v32(size_t n, float *y, const float *x, const lg_act_params *p)
+{ (void)p; lg_vact_f32(LG_VA_SILU, n, y, x, NULL, 0.0f); }
+static void sigmoid_vb32(size_t n, float *dx, const float *dy, const float *x,
+                         const lg_act_params *p)
+{ (void)p; lg_vact_f32(LG_VA_SIGMOID_D, n, dx, x, dy, 0.0f); }
+static void tanh_vb32(size_t n, float *dx, const float *dy, const float *x,
+                      const lg_act_params *p)
+{ (void)p; lg_vact_f32(LG_VA_TANH_D, n, dx, x, dy, 0.0f); }
+
+/* alpha must be a float for the float path to keep its accuracy */
+static void elu_v32(size_t n, float *y, const float *x, const lg_act_params *p)
+{
+  double a = p ? p->p[0] : ELU_ALPHA;
+  if ((double)(float)a == a)
+    lg_vact_f32(LG_VA_ELU, n, y, x, NULL, (float)a);
+  else
+    elu_f32(n, y, x, p);
+}
+
+static void gelu_v32(size_t n, float *y, const float *x, const lg_act_params *p)
+{
+  if (p && p->mode == GELU_TANH)
+    lg_vact_f32(LG_VA_GELU_TANH, n, y, x, NULL, 0.0f);
+  else
+    gelu_f32(n, y, x, p);
+}
+
 /* --- the table ------------------------------------------------------------ */
 
 #define NOPARAM { NULL, 0, NULL }
@@ -365,15 +408,16 @@ LG_ACT_KERNELS(heaviside, 0, 0, 0)
 #define KERNELS(NAME) NAME##_f32, NAME##_f64, NAME##_b32, NAME##_b64
 
 LG_INTERNAL const lg_activation lg_activations[] = {
-  { "sigmoid", 0, { NOPARAM, NOPARAM }, KERNELS(sigmoid) },
-  { "tanh", 0, { NOPARAM, NOPARAM }, KERNELS(tanh) },
+  { "sigmoid", 0, { NOPARAM, NOPARAM }, sigmoid_v32, sigmoid_f64, sigmoid_vb32, sigmoid_b64 },
+  { "tanh", 0, { NOPARAM, NOPARAM }, tanh_v32, tanh_f64, tanh_vb32, tanh_b64 },
   { "relu", 0, { NOPARAM, NOPARAM }, KERNELS(relu) },
   { "leaky_relu", 1, { NUM("negative_slope", LEAKY_SLOPE), NOPARAM }, KERNELS(leaky_relu) },
-  { "elu", 1, { NUM("alpha", ELU_ALPHA), NOPARAM }, KERNELS(elu) },
+  { "elu", 1, { NUM("alpha", ELU_ALPHA), NOPARAM }, elu_v32, elu_f64, elu_b32, elu_b64 },
   { "selu", 0, { NOPARAM, NOPARAM }, KERNELS(selu) },
   { "celu", 1, { NUM("alpha", CELU_ALPHA), NOPARAM }, KERNELS(celu) },
-  { "gelu", 1, { { "approximate", GELU_NONE, "none\0tanh\0" }, NOPARAM }, KERNELS(gelu) },
-  { "silu", 0, { NOPARAM, NOPARAM }, KERNELS(silu) },
+  { "gelu", 1, { { "approximate", GELU_NONE, "none\0tanh\0" }, NOPARAM },
+    gelu_v32, gelu_f64, gelu_b32, gelu_b64 },
+  { "silu", 0, { NOPARAM, NOPARAM }, silu_v32, silu_f64, silu_b32, silu_b64 },
   { "mish", 0, { NOPARAM, NOPARAM }, KERNELS(mish) },
   { "softplus", 2, { NUM("beta", SOFTPLUS_BETA), NUM("threshold", SOFTPLUS_THRESHOLD) },
     KERNELS(softplus) },

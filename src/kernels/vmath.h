@@ -1,0 +1,255 @@
+/* vmath.h - float32 math on 16-lane vectors (GCC/clang vector extensions).
+ *
+ * Private to src/kernels/vfast.c. Every function is forced inline, so the
+ * same source becomes AVX-512 (one zmm), AVX2 (two ymm) or SSE2 (four xmm)
+ * code depending on the target of the function it is inlined into.
+ *
+ * No FMA and no -ffast-math: with -std=c99 GCC does not contract a*b+c, so
+ * each level performs the same IEEE operations in the same order and gives
+ * bit-identical results (the spec relies on it). NaN and +-inf are handled
+ * by explicit selects, never by compiler assumptions.
+ *
+ * Accuracy over all float32 inputs (tools/ulp_all.c, vs double libm):
+ * see docs/speed.md; v_exp is within 1 ulp. */
+#ifndef LG_KERNELS_VMATH_H
+#define LG_KERNELS_VMATH_H
+
+#include <stdint.h>
+#include <string.h>
+#include "kutil.h"
+
+/* These helpers are always inlined, so the by-value vector ABI never
+ * matters; GCC warns about it anyway. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
+#define LG_VW 16
+typedef float lg_vf __attribute__((vector_size(64), aligned(16)));
+typedef int32_t lg_vi __attribute__((vector_size(64), aligned(16)));
+typedef float lg_vf8 __attribute__((vector_size(32)));
+typedef double lg_vd8 __attribute__((vector_size(64), aligned(16)));
+
+LG_ALWAYS_INLINE lg_vf v_ld(const float *p) { lg_vf v; memcpy(&v, p, sizeof v); return v; }
+LG_ALWAYS_INLINE void v_st(float *p, lg_vf v) { memcpy(p, &v, sizeof v); }
+LG_ALWAYS_INLINE lg_vf v_set(float a) { lg_vf v = { 0 }; return v + a; }
+
+/* m ? a : b, lane by lane (m is 0 or -1 per lane, as comparisons give) */
+LG_ALWAYS_INLINE lg_vf v_sel(lg_vi m, lg_vf a, lg_vf b)
+{
+  return (lg_vf)((m & (lg_vi)a) | (~m & (lg_vi)b));
+}
+LG_ALWAYS_INLINE lg_vf v_abs(lg_vf x) { return (lg_vf)((lg_vi)x & 0x7fffffff); }
+/* |x| with the sign of s */
+LG_ALWAYS_INLINE lg_vf v_copysign(lg_vf x, lg_vf s)
+{
+  return (lg_vf)(((lg_vi)x & 0x7fffffff) | ((lg_vi)s & (int32_t)0x80000000));
+}
+
+/* The two halves of a 16-lane vector widened to double (for sums in double). */
+LG_ALWAYS_INLINE lg_vd8 v_lo_d(lg_vf v)
+{
+  lg_vf8 h;
+  memcpy(&h, &v, sizeof h);
+  return __builtin_convertvector(h, lg_vd8);
+}
+LG_ALWAYS_INLINE lg_vd8 v_hi_d(lg_vf v)
+{
+  lg_vf8 h;
+  memcpy(&h, (const char *)&v + sizeof h, sizeof h);
+  return __builtin_convertvector(h, lg_vd8);
+}
+
+/* exp(x). Range reduction x = n ln2 + r, |r| <= ln2/2, with ln2 split in
+ * two (the high part has 9 bits, so n * LN2_HI is exact); exp(r) by a
+ * degree-7 polynomial (Cephes' expf coefficients, a minimax fit); 2^n
+ * applied as two exact power-of-two factors s1 s2 so that n in [-216, 128]
+ * reaches the subnormals and overflow without a special case. x is clamped
+ * to [-150, 89] first (exp(89) overflows to inf); below -150, s2 = 0 makes
+ * exp exactly 0 (and -inf * 0 = NaN for x exp(x)); NaN passes through. */
+/* exp(x) = p s1 s2: p = exp(r) in [0.7, 1.5], s1 and s2 powers of two.
+ * x * exp(x) as ((x p) s1) s2 rounds once even when exp(x) alone would be
+ * subnormal (silu, gelu). */
+LG_ALWAYS_INLINE lg_vf v_exp_parts(lg_vf x, lg_vf *s1, lg_vf *s2)
+{
+  lg_vf xc, t, n, r, r2, p;
+  lg_vi ni, h;
+  xc = v_sel(x < -150.0f, v_set(-150.0f), x);
+  xc = v_sel(xc > 89.0f, v_set(89.0f), xc);
+  xc = v_sel(x != x, v_set(0.0f), xc);
+  t = xc * 1.44269504088896341f + 12582912.0f;   /* 1.5 * 2^23: rounds to an integer */
+  n = t - 12582912.0f;
+  r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  r2 = r * r;
+  p = v_set(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r2 + r + 1.0f;
+  ni = __builtin_convertvector(n, lg_vi);
+  h = ni >> 1;
+  *s1 = (lg_vf)((h + 127) << 23);
+  *s2 = (lg_vf)((ni - h + 127) << 23);
+  *s2 = v_sel(x < -150.0f, v_set(0.0f), *s2);   /* exp = 0 exactly; -inf * 0 = NaN */
+  return v_sel(x != x, x, p);
+}
+
+LG_ALWAYS_INLINE lg_vf v_exp(lg_vf x)
+{
+  lg_vf s1, s2, p = v_exp_parts(x, &s1, &s2);
+  return p * s1 * s2;
+}
+
+/* expm1(x) for x <= 0 (elu's negative side): the reduction of v_exp; for
+ * n == 0 (|x| <= ln2/2) the polynomial's r + r^2 q(r) is used directly, so
+ * small x keep their relative accuracy; otherwise (2^n - 1) + 2^n (e^r - 1),
+ * where 2^n - 1 is exact. Below -17.4 (n <= -25) the result is -1 + tiny. */
+LG_ALWAYS_INLINE lg_vf v_expm1_neg(lg_vf x)
+{
+  lg_vf xc, t, n, r, r2, p, s, u;
+  lg_vi ni;
+  xc = v_sel(x < -30.0f, v_set(-30.0f), x);
+  xc = v_sel((x != x) | (x > 0.0f), v_set(0.0f), xc);   /* x > 0: not used */
+  t = xc * 1.44269504088896341f + 12582912.0f;
+  n = t - 12582912.0f;
+  r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  r2 = r * r;
+  p = v_set(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  u = p * r2 + r;                       /* e^r - 1 */
+  ni = __builtin_convertvector(n, lg_vi);
+  s = (lg_vf)((ni + 127) << 23);        /* n in [-44, 0]: a normal float */
+  return v_sel(x != x, x, (s - 1.0f) + s * u);
+}
+
+/* sigmoid(x) = e / (1 + e) for x < 0, 1 / (1 + e) for x >= 0, e = exp(-|x|):
+ * no overflow and no 1 - small. */
+LG_ALWAYS_INLINE lg_vf v_sigmoid(lg_vf x)
+{
+  lg_vf e = v_exp(-v_abs(x));
+  return v_sel(x < 0.0f, e, v_set(1.0f)) / (1.0f + e);
+}
+
+/* silu(x) = x sigmoid(x), as one division */
+LG_ALWAYS_INLINE lg_vf v_silu(lg_vf x)
+{
+  lg_vf s1, s2, p = v_exp_parts(-v_abs(x), &s1, &s2), e = p * s1 * s2;
+  return v_sel(x < 0.0f, x * p * s1 * s2, x) / (1.0f + e);
+}
+
+/* sigmoid'(x) = e / (1 + e)^2, e = exp(-|x|) */
+LG_ALWAYS_INLINE lg_vf v_sigmoid_d(lg_vf x)
+{
+  lg_vf e = v_exp(-v_abs(x)), d = 1.0f + e;
+  return e / (d * d);
+}
+
+/* tanh(x): an odd polynomial for |x| < 0.625 (Cephes' tanhf fit), else
+ * sign(x) (1 - e) / (1 + e), e = exp(-2|x|), which has no cancellation
+ * there (e <= 0.29); e underflows to 0 for large |x|, giving +-1. */
+LG_ALWAYS_INLINE lg_vf v_tanh(lg_vf x)
+{
+  lg_vf a = v_abs(x), z = x * x, p, e, big;
+  p = v_set(-5.70498872745e-3f);
+  p = p * z + 2.06390887954e-2f;
+  p = p * z - 5.37397155531e-2f;
+  p = p * z + 1.33314422036e-1f;
+  p = p * z - 3.33332819422e-1f;
+  p = p * z * x + x;
+  e = v_exp(-2.0f * a);
+  big = v_copysign((1.0f - e) / (1.0f + e), x);
+  return v_sel(a < 0.625f, p, big);
+}
+
+/* tanh'(x) = 4e / (1 + e)^2, e = exp(-2|x|) (no 1 - tanh^2 cancellation) */
+LG_ALWAYS_INLINE lg_vf v_tanh_d(lg_vf x)
+{
+  lg_vf e = v_exp(-2.0f * v_abs(x)), d = 1.0f + e;
+  return 4.0f * e / (d * d);
+}
+
+/* exp(w) = p s1 s2 (as v_exp_parts) for 16 doubles given as two halves: the range
+ * reduction w = n ln2 + r is done in double, so a w that carries more than
+ * float precision (gelu's 2u) keeps it; exp(r) by v_exp's polynomial. */
+typedef int64_t lg_vl8 __attribute__((vector_size(64), aligned(16)));
+typedef int32_t lg_vi8 __attribute__((vector_size(32)));
+
+LG_ALWAYS_INLINE lg_vd8 v_seld(lg_vl8 m, lg_vd8 a, lg_vd8 b)
+{
+  return (lg_vd8)((m & (lg_vl8)a) | (~m & (lg_vl8)b));
+}
+
+/* one half of v_exp_d's reduction: r (rounded to float) and n */
+LG_ALWAYS_INLINE void v_reduce_d(lg_vd8 w, lg_vf8 *r, lg_vi8 *n)
+{
+  lg_vd8 c = v_seld(w < -150.0, (lg_vd8){ 0 } - 150.0, w), t, nd;
+  c = v_seld(c > 89.0, (lg_vd8){ 0 } + 89.0, c);
+  c = v_seld(w != w, (lg_vd8){ 0 }, c);
+  t = c * 1.4426950408889634 + 6755399441055744.0;   /* 1.5 * 2^52 */
+  nd = t - 6755399441055744.0;
+  *r = __builtin_convertvector(c - nd * 0.69314718055994531, lg_vf8);
+  *n = __builtin_convertvector(nd, lg_vi8);
+}
+
+LG_ALWAYS_INLINE lg_vf v_exp_d(lg_vd8 w0, lg_vd8 w1, lg_vf *ps1, lg_vf *ps2)
+{
+  lg_vf8 rh[2];
+  lg_vi8 nh[2];
+  lg_vf r, r2, p, s1, s2, wf;
+  lg_vi ni, h;
+  v_reduce_d(w0, &rh[0], &nh[0]);
+  v_reduce_d(w1, &rh[1], &nh[1]);
+  memcpy(&r, rh, sizeof r);
+  memcpy(&ni, nh, sizeof ni);
+  r2 = r * r;
+  p = v_set(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r2 + r + 1.0f;
+  h = ni >> 1;
+  s1 = (lg_vf)((h + 127) << 23);
+  s2 = (lg_vf)((ni - h + 127) << 23);
+  {
+    lg_vf8 f[2];
+    f[0] = __builtin_convertvector(w0, lg_vf8);
+    f[1] = __builtin_convertvector(w1, lg_vf8);
+    memcpy(&wf, f, sizeof wf);
+  }
+  *ps1 = s1;
+  *ps2 = v_sel(wf < -150.0f, v_set(0.0f), s2);
+  return v_sel(wf != wf, wf, p);
+}
+
+/* gelu "tanh": x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3), with 2u
+ * in double (its rounding error would grow with |u| through exp). */
+LG_ALWAYS_INLINE lg_vf v_gelu_tanh(lg_vf x)
+{
+  lg_vd8 a = v_lo_d(x), b = v_hi_d(x), ua, ub;
+  lg_vf e, p, s1, s2;
+  ua = 1.5957691216057308 * (a + 0.044715 * a * a * a);
+  ub = 1.5957691216057308 * (b + 0.044715 * b * b * b);
+  ua = (lg_vd8)((lg_vl8)ua | (int64_t)0x8000000000000000LL);   /* -|2u| */
+  ub = (lg_vd8)((lg_vl8)ub | (int64_t)0x8000000000000000LL);
+  p = v_exp_d(ua, ub, &s1, &s2);
+  e = p * s1 * s2;
+  return v_sel(x < 0.0f, x * p * s1 * s2, x) / (1.0f + e);
+}
+
+/* dy * d, but 0 where d == 0 and dy is not NaN (PyTorch's masked backward) */
+LG_ALWAYS_INLINE lg_vf v_grad_mul(lg_vf dy, lg_vf d)
+{
+  return v_sel((d == 0.0f) & (dy == dy), v_set(0.0f), dy * d);
+}
+
+#endif
