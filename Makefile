@@ -68,9 +68,9 @@ help:
 
 # Kernel checks in plain C (no Lua): softmax family and losses against
 # recorded PyTorch values and long-double formulas.
-build/smx_check: tools/smx_check.c tools/smx_cases.h tools/smx_case.h src/kernels/softmax.c src/kernels/loss.c $(HDR)
+build/smx_check: tools/smx_check.c tools/smx_cases.h tools/smx_case.h src/kernels/softmax.c src/kernels/loss.c src/kernels/vfast.c src/kernels/vfast_body.h $(HDR)
 	@mkdir -p build
-	$(CC) -std=c99 $(OPT) $(WARN) -Isrc -o $@ tools/smx_check.c src/kernels/softmax.c src/kernels/loss.c -lm
+	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -Isrc -o $@ tools/smx_check.c src/kernels/softmax.c src/kernels/loss.c src/kernels/vfast.c -lm
 
 check-kernels: build/smx_check
 	./build/smx_check
