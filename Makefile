@@ -80,3 +80,17 @@ check-kernels: build/smx_check
 # ABI note for the always-inlined 64-byte vector helpers; the ABI is never
 # used (nothing with those types crosses a call).
 build/kernels/vfast.o: CFLAGS += -Wno-psabi
+
+# Benchmark (docs/speed.md): kernels timed from C, PyTorch alongside when
+# /usr/bin/python3 has torch (optional), then the per-call cost from Lua.
+build/bench_kernels: bench/kernels.c $(filter-out src/lua%,$(wildcard src/kernels/*.c)) $(HDR)
+	@mkdir -p build
+	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -Isrc -o $@ bench/kernels.c $(wildcard src/kernels/*.c) -lm
+
+bench: build/bench_kernels $(CORE)
+	@if /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
+	  /usr/bin/python3 bench/compare_torch.py > build/torch_bench.txt; \
+	else : > build/torch_bench.txt; fi
+	./build/bench_kernels build/torch_bench.txt
+	$(LUA) bench/bench.lua
+.PHONY: bench

@@ -25,10 +25,10 @@
 #endif
 
 #define LG_VW 16
-typedef float lg_vf __attribute__((vector_size(64), aligned(16)));
-typedef int32_t lg_vi __attribute__((vector_size(64), aligned(16)));
+typedef float lg_vf __attribute__((vector_size(64)));
+typedef int32_t lg_vi __attribute__((vector_size(64)));
 typedef float lg_vf8 __attribute__((vector_size(32)));
-typedef double lg_vd8 __attribute__((vector_size(64), aligned(16)));
+typedef double lg_vd8 __attribute__((vector_size(64)));
 
 LG_ALWAYS_INLINE lg_vf v_ld(const float *p) { lg_vf v; memcpy(&v, p, sizeof v); return v; }
 LG_ALWAYS_INLINE void v_st(float *p, lg_vf v) { memcpy(p, &v, sizeof v); }
@@ -179,7 +179,7 @@ LG_ALWAYS_INLINE lg_vf v_tanh_d(lg_vf x)
 /* exp(w) = p s1 s2 (as v_exp_parts) for 16 doubles given as two halves: the range
  * reduction w = n ln2 + r is done in double, so a w that carries more than
  * float precision (gelu's 2u) keeps it; exp(r) by v_exp's polynomial. */
-typedef int64_t lg_vl8 __attribute__((vector_size(64), aligned(16)));
+typedef int64_t lg_vl8 __attribute__((vector_size(64)));
 typedef int32_t lg_vi8 __attribute__((vector_size(32)));
 
 LG_ALWAYS_INLINE lg_vd8 v_seld(lg_vl8 m, lg_vd8 a, lg_vd8 b)
