@@ -62,30 +62,32 @@ help:
 	@echo "make        build build/lgrad/core.so"
 	@echo "make test   build and run the busted specs under Lua 5.4"
 	@echo "make demo   run examples/demo.lua"
+	@echo "make examples  run examples/*.lua, SVGs into build/examples/"
 	@echo "make env    print LUA_PATH/LUA_CPATH for running scripts from the checkout"
 	@echo "make deps   apt-get install the Debian packages (as root)"
 	@echo "make clean  remove build/"
 
 # Kernel checks in plain C (no Lua): softmax family and losses against
 # recorded PyTorch values and long-double formulas.
-build/smx_check: tools/smx_check.c tools/smx_cases.h tools/smx_case.h src/kernels/softmax.c src/kernels/loss.c src/kernels/vfast.c src/kernels/vfast_body.h $(HDR)
+VFAST = $(wildcard src/kernels/vfast*.c)
+build/smx_check: tools/smx_check.c tools/simd_env.h tools/smx_cases.h tools/smx_case.h src/kernels/softmax.c src/kernels/loss.c $(VFAST) $(HDR)
 	@mkdir -p build
-	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -Isrc -o $@ tools/smx_check.c src/kernels/softmax.c src/kernels/loss.c src/kernels/vfast.c -lm
+	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -DLG_SIMD_TESTABLE -Isrc -o $@ tools/smx_check.c src/kernels/softmax.c src/kernels/loss.c $(VFAST) -lm
 
 check-kernels: build/smx_check
-	./build/smx_check
+	@for l in portable avx2 avx512; do LG_SIMD=$$l ./build/smx_check || exit 1; done
 .PHONY: check-kernels
 
 # Fast float32 kernels (src/kernels/vfast.c): GCC prints an unsilenceable
 # ABI note for the always-inlined 64-byte vector helpers; the ABI is never
 # used (nothing with those types crosses a call).
-build/kernels/vfast.o: CFLAGS += -Wno-psabi
+build/kernels/vfast_portable.o build/kernels/vfast_avx2.o build/kernels/vfast_avx512.o: CFLAGS += -Wno-psabi
 
 # Benchmark (docs/speed.md): kernels timed from C, PyTorch alongside when
 # /usr/bin/python3 has torch (optional), then the per-call cost from Lua.
 build/bench_kernels: bench/kernels.c $(filter-out src/lua%,$(wildcard src/kernels/*.c)) $(HDR)
 	@mkdir -p build
-	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -Isrc -o $@ bench/kernels.c $(wildcard src/kernels/*.c) -lm
+	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -DLG_SIMD_TESTABLE -Isrc -o $@ bench/kernels.c $(wildcard src/kernels/*.c) -lm
 
 bench: build/bench_kernels $(CORE)
 	@if /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
@@ -94,3 +96,37 @@ bench: build/bench_kernels $(CORE)
 	./build/bench_kernels build/torch_bench.txt
 	$(LUA) bench/bench.lua
 .PHONY: bench
+# Host programs that embed Lua and link lgrad through its C API (lgrad.h):
+# examples/host/*.c, each run and checking itself.
+LUA_LIB    ?= $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
+HOST_BIN   = build/host/minimal build/host/host build/host/threads
+build/host/%: examples/host/%.c src/lgrad.h src/lgrad_kernels.h $(CORE)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 $(OPT) $(WARN) -Isrc $(LUA_INC) -DLGRAD_LUA_DIR='"$(CURDIR)/lua"' -o $@ $< \
+	  -Lbuild/lgrad -l:core.so -Wl,-rpath,'$(CURDIR)/build/lgrad' $(LUA_LIB) -lm -lpthread
+
+host: $(HOST_BIN) check-globals
+	@for p in $(HOST_BIN); do echo "== $$p"; ./$$p || exit 1; done
+
+VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all
+host-valgrind: $(HOST_BIN)
+	@for p in $(HOST_BIN); do echo "== valgrind $$p"; $(VALGRIND) ./$$p || exit 1; done
+	@echo "== helgrind build/host/threads (data races between the states)"
+	@valgrind -q --tool=helgrind --error-exitcode=1 ./build/host/threads
+
+# No writable global variables in the shared object (crt's own excepted):
+# lua_States in different threads must share nothing.
+check-globals: $(CORE)
+	@if objdump -t $(CORE) | grep -E ' O \.(data|bss)[[:space:]]' | \
+	  grep -vE ' (completed\.[0-9]+|__dso_handle|__TMC_END__)$$'; then \
+	  echo "mutable global variables in $(CORE) (above)"; exit 1; fi
+
+test: host
+.PHONY: host host-valgrind check-globals
+# The examples of docs/examples.md; their SVGs go to build/examples/.
+EXAMPLES = derivation softmax_vs_hardmax temperature activations nonlinearity
+examples: $(CORE)
+	@mkdir -p build/examples
+	@fail=0; for e in $(EXAMPLES); do echo "== examples/$$e.lua"; \
+	  $(LUA) examples/$$e.lua build/examples || fail=1; done; exit $$fail
+.PHONY: examples

@@ -24,13 +24,23 @@ build = {
       sources = {
         "src/lua_core.c", "src/lua_tensor.c", "src/lua_ops.c",
         "src/lua_act.c", "src/tensor.c", "src/rng.c",
+        "src/lua_softmax.c", "src/lua_loss.c",
         "src/kernels/activation.c", "src/kernels/softmax.c", "src/kernels/loss.c",
-        "src/kernels/vfast.c",
+        "src/kernels/vfast.c", "src/kernels/vfast_portable.c", "src/kernels/vfast_avx2.c",
+        "src/kernels/vfast_avx512.c",
+        "src/lua_api.c", "src/lgrad_kernels.c",
       },
       incdirs = { "src" },
     },
     ["lgrad"] = "lua/lgrad/init.lua",
     ["lgrad.plot"] = "lua/lgrad/plot.lua",
+    ["lgrad.check"] = "lua/lgrad/check.lua",
+    ["lgrad.busted"] = "lua/lgrad/busted.lua",
+  },
+  -- The C API headers for host programs (docs/embedding.md): they land in
+  -- the rock's conf dir, `$(luarocks show --rock-dir lgrad)/conf`.
+  install = {
+    conf = { "src/lgrad.h", "src/lgrad_kernels.h" },
   },
 }
 test = {

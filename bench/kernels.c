@@ -137,6 +137,10 @@ int main(int argc, char **argv)
          "torch ns", "speedup");
   row("memcpy", NULL, 0, K_COPY, 1, 1000000, 8);
   row("relu", "relu", 0, K_ACT, 1, 1000000, 8);
+  row("relu", "relu", 0, K_ACT, 1, big, 8);
+  row("relu_backward", "relu", 0, K_ACTB, 1, 1000000, 12);
+  row("leaky_relu", "leaky_relu", 0, K_ACT, 1, 1000000, 8);
+  row("hardswish", "hardswish", 0, K_ACT, 1, 1000000, 8);
   row("sigmoid", "sigmoid", 0, K_ACT, 1, 1000000, 8);
   row("silu", "silu", 0, K_ACT, 1, 1000000, 8);
   row("tanh", "tanh", 0, K_ACT, 1, 1000000, 8);
@@ -159,8 +163,15 @@ int main(int argc, char **argv)
     for (lv = lg_simd_best() - 1; lv >= 0; lv--) {
       lg_simd_set_level(lv);
       printf("[%s]\n", lg_simd_name(lv));
+      row("relu", "relu", 0, K_ACT, 1, 1000000, 8);
       row("sigmoid", "sigmoid", 0, K_ACT, 1, 1000000, 8);
+      row("tanh", "tanh", 0, K_ACT, 1, 1000000, 8);
+      row("gelu_tanh", "gelu", 1, K_ACT, 1, 1000000, 8);
+      row("sigmoid_backward", "sigmoid", 0, K_ACTB, 1, 1000000, 12);
       row("softmax", NULL, 0, K_SOFTMAX, 4096, 1000, 8);
+      row("log_softmax", NULL, 0, K_LOGSOFTMAX, 4096, 1000, 8);
+      row("softmax", NULL, 0, K_SOFTMAX, 65536, 10, 8);
+      row("cross_entropy_fb", NULL, 0, K_CE, 4096, 1000, 8);
     }
     lg_simd_set_level(LG_SIMD_AUTO);
   }

@@ -40,6 +40,7 @@ print(lg.randn(2, 4))
 if lg.softmax then
   section("The seed article's softmax example")
   local z = lg.tensor{2.0, 1.0, 0.1}
+  print("logits", list(z))
   print("softmax", lg.softmax(z))
   print("hardmax", lg.hardmax(z))
 end
@@ -50,6 +51,7 @@ if lg.cross_entropy_grad then
   local grad, loss = lg.cross_entropy_grad(z, 1)
   print("loss", loss)
   print("dL/dz", grad)
+  print("p - y", lg.softmax(z) - lg.one_hot({1}, 3)[1]:astype("float64"))
   if lg.gradcheck then
     local ok, report = lg.gradcheck(function(v) return lg.cross_entropy(v, 1) end, z, grad)
     print("gradcheck", ok, "max abs error", report.max_abs_err)

@@ -240,6 +240,8 @@ describe("lgrad tensors", function()
       assert.are.same({{1, 0.5}, {1 / 3, 0.25}}, (1 / a):totable())
       assert.are.same({{-1, -2}, {-3, -4}}, (-a):totable())
       assert.are.same({{1, 4}, {9, 16}}, (a * a):totable())
+      assert.are.same({{1, 8}, {27, 64}}, (a ^ 3):totable())
+      assert.are.same({{1, math.sqrt(2)}, {math.sqrt(3), 2}}, (a ^ 0.5):totable())
     end)
 
     it("broadcasts like NumPy", function()

@@ -89,5 +89,7 @@ static inline void *lgL_data(const lg_tensor *t) {
 LG_INTERNAL void lgL_open_tensor(lua_State *L, int mod, int meth);
 LG_INTERNAL void lgL_open_ops(lua_State *L, int mod, int meth);
 LG_INTERNAL void lgL_open_act(lua_State *L, int mod, int meth);
+LG_INTERNAL void lgL_open_softmax(lua_State *L, int mod, int meth);
+LG_INTERNAL void lgL_open_loss(lua_State *L, int mod, int meth);
 
 #endif

@@ -6,28 +6,82 @@
 #include "kernels/activation.h"
 #include "lg_lua.h"
 
+/* API.md's short names, accepted in the keyword form next to PyTorch's. */
+static const struct { const char *act, *alias, *name; } aliases[] = {
+  { "leaky_relu", "slope", "negative_slope" },
+  { "hardtanh", "min", "min_val" },
+  { "hardtanh", "max", "max_val" },
+};
+#define NALIASES (sizeof aliases / sizeof aliases[0])
+
+/* The alias of parameter q of activation a, or NULL. */
+static const char *alias_of(const lg_activation *a, const lg_act_param *q) {
+  size_t i;
+  for (i = 0; i < NALIASES; i++)
+    if (strcmp(aliases[i].act, a->name) == 0 && strcmp(aliases[i].name, q->name) == 0)
+      return aliases[i].alias;
+  return NULL;
+}
+
+/* Is key a keyword (PyTorch's name or API.md's alias) of activation a? */
+static int is_keyword(const lg_activation *a, const char *key) {
+  int k;
+  for (k = 0; k < a->nparams; k++) {
+    const char *al = alias_of(a, &a->params[k]);
+    if (strcmp(key, a->params[k].name) == 0 || (al && strcmp(key, al) == 0)) return 1;
+  }
+  return 0;
+}
+
+/* Push the keyword value of parameter q from the options table at t (nil
+ * when absent) and return the name it was given under; giving both names
+ * of one parameter is an error. */
+static const char *push_keyword(lua_State *L, const lg_activation *a, const lg_act_param *q,
+                                int t) {
+  const char *al = alias_of(a, q);
+  lua_getfield(L, t, q->name);
+  if (al == NULL) return q->name;
+  lua_getfield(L, t, al);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+  } else if (lua_isnil(L, -2)) {
+    lua_remove(L, -2);
+    return al;
+  } else {
+    lgL_argerror(L, t, lua_pushfstring(L, "%s and %s name the same parameter; give one",
+                                       al, q->name));
+  }
+  return q->name;
+}
+
+/* The type of the value at idx for messages: a userdata by its __name
+ * (as lgL_typeerror does), so a tensor reads "lgrad.Tensor". */
+static const char *type_name(lua_State *L, int idx) {
+  if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING) return lua_tostring(L, -1);
+  return luaL_typename(L, idx);
+}
+
 /* Parameters start at arg `first`; a trailing tensor is `out`. They may be
- * positional or one keyword table ({negative_slope = 0.2}). Returns the
- * out argument's index, or 0 when there is none. */
+ * positional or one keyword table ({negative_slope = 0.2}, or API.md's
+ * {slope = 0.2}). Returns the out argument's index, or 0 when there is none. */
 static int check_params(lua_State *L, const lg_activation *a, int first, lg_act_params *p) {
-  int top = lua_gettop(L), outarg = 0, k;
+  int top = lua_gettop(L), outarg = 0, k, kw;
   while (top >= first && lua_isnil(L, top)) top--;
   if (top >= first && lgL_test(L, top)) outarg = top--;
   p->p[0] = p->p[1] = 0;
   p->mode = 0;
-  if (top >= first && lua_istable(L, first) && top == first) {
+  kw = top == first && lua_istable(L, first);
+  if (kw) {
     /* Keyword form: unknown keys are errors, so typos do not pass silently. */
     lua_pushnil(L);
     while (lua_next(L, first)) {
-      int known = 0;
       lua_pop(L, 1);
-      for (k = 0; k < a->nparams; k++)
-        if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), a->params[k].name) == 0)
-          known = 1;
-      if (!known)
+      if (lua_type(L, -1) != LUA_TSTRING)
+        lgL_argerror(L, first, lua_pushfstring(L, "option names must be strings, got %s",
+                                               luaL_typename(L, -1)));
+      if (!is_keyword(a, lua_tostring(L, -1)))
         lgL_argerror(L, first, lua_pushfstring(L, "unknown option '%s' for %s",
-                                               lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?",
-                                               a->name));
+                                               lua_tostring(L, -1), a->name));
     }
   } else if (top - first + 1 > a->nparams) {
     lgL_argerror(L, first + a->nparams,
@@ -37,36 +91,42 @@ static int check_params(lua_State *L, const lg_activation *a, int first, lg_act_
   for (k = 0; k < a->nparams; k++) {
     const lg_act_param *q = &a->params[k];
     int arg = first + k, idx = arg;
-    int kw = lua_istable(L, first) && !lgL_test(L, first) && top == first;
+    const char *pname = q->name;
     if (kw) {
-      lua_getfield(L, first, q->name);
+      pname = push_keyword(L, a, q, first);
       idx = lua_gettop(L);
       arg = first;
     }
-    if (lua_isnoneornil(L, idx) || idx > (kw ? idx : top)) {
+    if ((!kw && idx > top) || lua_isnoneornil(L, idx)) {
       if (q->choices) p->mode = (int)q->def;
       else p->p[k] = q->def;
     } else if (q->choices) {
-      const char *s = lua_tostring(L, idx), *c;
+      const char *s, *c;
       int i = 0, found = -1;
+      /* Test the type first: lua_tostring would turn a number into a string. */
       if (lua_type(L, idx) != LUA_TSTRING)
-        lgL_argerror(L, arg, lua_pushfstring(L, "%s must be a string, got %s", q->name,
-                                             luaL_typename(L, idx)));
+        lgL_argerror(L, arg, lua_pushfstring(L, "%s must be a string, got %s", pname,
+                                             type_name(L, idx)));
+      s = lua_tostring(L, idx);
       for (c = q->choices; *c; c += strlen(c) + 1, i++)
         if (strcmp(c, s) == 0) found = i;
       if (found < 0)
-        lgL_argerror(L, arg, lua_pushfstring(L, "invalid %s '%s'", q->name, s));
+        lgL_argerror(L, arg, lua_pushfstring(L, "invalid %s '%s'", pname, s));
       p->mode = found;
     } else {
       if (lua_type(L, idx) != LUA_TNUMBER)
-        lgL_argerror(L, arg, lua_pushfstring(L, "%s must be a number, got %s", q->name,
-                                             luaL_typename(L, idx)));
+        lgL_argerror(L, arg, lua_pushfstring(L, "%s must be a number, got %s", pname,
+                                             type_name(L, idx)));
       p->p[k] = (double)lua_tonumber(L, idx);
     }
     if (kw) lua_pop(L, 1);
   }
-  if (lg_activation_check(a, p) != LG_OK)
+  if (lg_activation_check(a, p) != LG_OK) {
+    /* The one value PyTorch refuses (choices were checked above). */
+    if (strcmp(a->name, "celu") == 0 && p->p[0] == 0)
+      lgL_argerror(L, first, "alpha cannot be 0 for celu");
     lgL_argerror(L, first, lua_pushfstring(L, "invalid parameters for %s", a->name));
+  }
   return outarg;
 }
 
@@ -122,7 +182,10 @@ static int backward_at(lua_State *L, const lg_activation *a, int dyarg, int xarg
   lg_act_params p;
   int outarg = check_params(L, a, xarg + 1, &p);
   lg_tensor *x, *dy = NULL;
-  lgL_checkin(L, xarg, -1);
+  int dt = -1;
+  /* A table x takes the dtype of a tensor grad_output (the first tensor argument). */
+  if (dyarg && !lgL_test(L, xarg) && lgL_test(L, dyarg)) dt = (int)lgL_test(L, dyarg)->dtype;
+  lgL_checkin(L, xarg, dt);
   x = lgL_contiguous(L, xarg);
   if (dyarg) {
     lgL_checkin(L, dyarg, (int)x->dtype);

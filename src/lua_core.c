@@ -26,6 +26,8 @@ int luaopen_lgrad_core(lua_State *L) {
   lgL_open_tensor(L, mod, meth);
   lgL_open_ops(L, mod, meth);
   lgL_open_act(L, mod, meth);
+  lgL_open_softmax(L, mod, meth);
+  lgL_open_loss(L, mod, meth);
   lgL_register_names(L, meth);
   lgL_register_names(L, mod);   /* module names win where both have one */
   /* The Lua layer adds methods and metamethods written in Lua. */

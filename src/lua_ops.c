@@ -101,6 +101,12 @@ static int l_log(lua_State *L) { return unary(L, LG_LOG, 0, 2); }
 static int l_abs(lua_State *L) { return unary(L, LG_ABS, 0, 2); }
 static int l_sqrt(lua_State *L) { return unary(L, LG_SQRT, 0, 2); }
 static int l_pow(lua_State *L) { return unary(L, LG_POW, (double)lgL_checknumber(L, 2), 3); }
+/* t ^ p for a number p (Lua passes both operands to every metamethod). */
+static int l_powmm(lua_State *L) {
+  if (!lgL_test(L, 1)) return lgL_typeerror(L, 1, LG_TENSOR_MT);
+  lua_settop(L, 2);
+  return unary(L, LG_POW, (double)lgL_checknumber(L, 2), 3);
+}
 
 /* ---- reductions ------------------------------------------------------- */
 
@@ -345,5 +351,7 @@ void lgL_open_ops(lua_State *L, int mod, int meth) {
   lua_setfield(L, -2, "__div");
   lua_pushcfunction(L, l_unm);
   lua_setfield(L, -2, "__unm");
+  lua_pushcfunction(L, l_powmm);
+  lua_setfield(L, -2, "__pow");
   lua_pop(L, 1);
 }

@@ -55,7 +55,9 @@ int lgL_argerror(lua_State *L, int arg, const char *msg) {
 }
 
 int lgL_typeerror(lua_State *L, int arg, const char *expected) {
-  const char *got = lua_isnone(L, arg) ? "no value" : luaL_typename(L, arg);
+  const char *got;
+  if (luaL_getmetafield(L, arg, "__name") == LUA_TSTRING) got = lua_tostring(L, -1);
+  else got = lua_isnone(L, arg) ? "no value" : luaL_typename(L, arg);
   return lgL_argerror(L, arg, lua_pushfstring(L, "%s expected, got %s", expected, got));
 }
 

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "../src/kernels/activation.h"
+#include "simd_env.h"
 
 typedef long double LD;
 
@@ -518,6 +519,7 @@ int main(int argc, char **argv)
   size_t n, n64, i, j;
   float *x = NULL, *y = NULL, *d = NULL, *dy = NULL, *g = NULL;
   double *x64 = NULL, *y64 = NULL, *d64 = NULL, *dy64 = NULL, *g64 = NULL;
+  lg_simd_from_env();
   if (argc > 1 && strcmp(argv[1], "-v") == 0) verbose = 1;
   x = make_sample(&n);
   n64 = n + NRAND64;

@@ -115,4 +115,12 @@ function mt.__tostring(t)
   return head .. "\n" .. table.concat(out)
 end
 
+-- Derivation checks live in lgrad.check (pure Lua); lg re-exports them.
+do
+  local check = require "lgrad.check"
+  lg.numeric_grad = check.numeric_grad
+  lg.numeric_jacobian = check.numeric_jacobian
+  lg.gradcheck = check.gradcheck
+end
+
 return lg

@@ -1,5 +1,6 @@
-/* vfast_body.h - the dispatched kernels; included by vfast.c once per
- * level with VF_TGT (a target attribute) and VF_NAME (a suffixer). */
+/* vfast_body.h - the dispatched kernels; included once by each of
+ * vfast_avx512.c, vfast_avx2.c and vfast_portable.c after vmath.h, with
+ * VF_TGT (a target attribute) and VF_NAME (a suffixer). */
 
 /* Runs EXPR (on lg_vf v = x[i..], g = dy[i..] or 1) over n elements; the
  * tail goes through a padded buffer so every lane computes. */
@@ -24,18 +25,103 @@
     }                                                                        \
   } while (0)
 
+/* --- piecewise-linear functions ------------------------------------------
+ * Computed on double lanes exactly as activation.c's scalar forms (same
+ * comparisons, one rounding to float), so results are bit-identical to
+ * them; the work is a few operations per element, so the loop runs at
+ * memory speed. Each takes x, g (dy or 1) and the two parameters. */
+LG_ALWAYS_INLINE lg_vd d_set(double a) { lg_vd v = { 0 }; return v + a; }
+LG_ALWAYS_INLINE lg_vd d_nan_or(lg_vd x, lg_vd v) { return v_seld(x != x, x, v); }
+/* dy * d, but 0 where d == 0 and dy is not NaN (grad_mul) */
+LG_ALWAYS_INLINE lg_vd d_grad(lg_vd g, lg_vd d)
+{
+  return v_seld((d == 0.0) & (g == g), d_set(0.0), g * d);
+}
+/* leaky_relu: x > 0 ? x : slope x */
+LG_ALWAYS_INLINE lg_vd d_leaky(lg_vd x, lg_vd g, double s, double b)
+{
+  (void)g; (void)b;
+  return v_seld(x > 0.0, x, x * s);
+}
+LG_ALWAYS_INLINE lg_vd d_leaky_d(lg_vd x, lg_vd g, double s, double b)
+{
+  (void)b;
+  return d_grad(g, v_seld(x > 0.0, d_set(1.0), d_nan_or(x, d_set(s))));
+}
+/* hardtanh: min(max(x, lo), hi) in that order (relu6: lo 0, hi 6) */
+LG_ALWAYS_INLINE lg_vd d_htanh(lg_vd x, lg_vd g, double lo, double hi)
+{
+  lg_vd t = v_seld(x < lo, d_set(lo), x);
+  (void)g;
+  return v_seld(t > hi, d_set(hi), t);
+}
+LG_ALWAYS_INLINE lg_vd d_htanh_d(lg_vd x, lg_vd g, double lo, double hi)
+{
+  return d_grad(g, v_seld((x <= lo) | (x >= hi), d_set(0.0), d_nan_or(x, d_set(1.0))));
+}
+/* hardsigmoid: relu6(x + 3) / 6; ' = 1/6 on (-3, 3) */
+LG_ALWAYS_INLINE lg_vd d_hsig(lg_vd x, lg_vd g, double a, double b)
+{
+  (void)a; (void)b;
+  return d_htanh(x + 3.0, g, 0.0, 6.0) / 6.0;
+}
+LG_ALWAYS_INLINE lg_vd d_hsig_d(lg_vd x, lg_vd g, double a, double b)
+{
+  (void)a; (void)b;
+  return d_grad(g, v_seld((x > -3.0) & (x < 3.0), d_set(1.0 / 6.0), d_nan_or(x, d_set(0.0))));
+}
+/* hardswish: x relu6(x + 3) / 6; ' = 0, (2x + 3)/6, 1 */
+LG_ALWAYS_INLINE lg_vd d_hswish(lg_vd x, lg_vd g, double a, double b)
+{
+  (void)a; (void)b;
+  return x * d_htanh(x + 3.0, g, 0.0, 6.0) / 6.0;
+}
+LG_ALWAYS_INLINE lg_vd d_hswish_d(lg_vd x, lg_vd g, double a, double b)
+{
+  lg_vd d = v_seld(x <= 3.0, (2.0 * x + 3.0) / 6.0, d_nan_or(x, d_set(1.0)));
+  (void)a; (void)b;
+  return d_grad(g, v_seld(x < -3.0, d_set(0.0), d));
+}
+/* heaviside: x > 0 ? 1 : 0 (NaN stays); ' = 0 */
+LG_ALWAYS_INLINE lg_vd d_heavi(lg_vd x, lg_vd g, double a, double b)
+{
+  (void)g; (void)a; (void)b;
+  return v_seld(x > 0.0, d_set(1.0), d_nan_or(x, d_set(0.0)));
+}
+LG_ALWAYS_INLINE lg_vd d_heavi_d(lg_vd x, lg_vd g, double a, double b)
+{
+  (void)a; (void)b;
+  return d_grad(g, d_nan_or(x, d_set(0.0)));
+}
+#define V_DD(F, v, g) v_pack_d(F(v_lo_d(v), v_lo_d(g), a, b), F(v_hi_d(v), v_hi_d(g), a, b))
+
 static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
-                                 const float *dy, float a)
+                                 const float *dy, double a, double b)
 {
   const lg_vf one = v_set(1.0f);
+  const float af = (float)a;
   switch (op) {
   case LG_VA_SIGMOID: VF_LOOP(v_sigmoid(v)); break;
   case LG_VA_SILU: VF_LOOP(v_silu(v)); break;
   case LG_VA_TANH: VF_LOOP(v_tanh(v)); break;
-  case LG_VA_ELU: VF_LOOP(v_sel(v > 0.0f, v, a * v_expm1_neg(v))); break;
+  case LG_VA_ELU: VF_LOOP(v_sel(v > 0.0f, v, af * v_expm1_neg(v))); break;
   case LG_VA_GELU_TANH: VF_LOOP(v_gelu_tanh(v)); break;
   case LG_VA_SIGMOID_D: VF_LOOP(v_grad_mul(g, v_sigmoid_d(v))); break;
   case LG_VA_TANH_D: VF_LOOP(v_grad_mul(g, v_tanh_d(v))); break;
+  /* relu in float: its result is x or 0, exact */
+  case LG_VA_RELU: VF_LOOP(v_sel(v < 0.0f, v_set(0.0f), v)); break;
+  case LG_VA_RELU_D:
+    VF_LOOP(v_grad_mul(g, v_sel(v > 0.0f, one, v_sel(v != v, v, v_set(0.0f))))); break;
+  case LG_VA_LEAKY: VF_LOOP(V_DD(d_leaky, v, g)); break;
+  case LG_VA_LEAKY_D: VF_LOOP(V_DD(d_leaky_d, v, g)); break;
+  case LG_VA_HARDTANH: VF_LOOP(V_DD(d_htanh, v, g)); break;
+  case LG_VA_HARDTANH_D: VF_LOOP(V_DD(d_htanh_d, v, g)); break;
+  case LG_VA_HARDSIGMOID: VF_LOOP(V_DD(d_hsig, v, g)); break;
+  case LG_VA_HARDSIGMOID_D: VF_LOOP(V_DD(d_hsig_d, v, g)); break;
+  case LG_VA_HARDSWISH: VF_LOOP(V_DD(d_hswish, v, g)); break;
+  case LG_VA_HARDSWISH_D: VF_LOOP(V_DD(d_hswish_d, v, g)); break;
+  case LG_VA_HEAVISIDE: VF_LOOP(V_DD(d_heavi, v, g)); break;
+  case LG_VA_HEAVISIDE_D: VF_LOOP(V_DD(d_heavi_d, v, g)); break;
   default: break;
   }
 }
@@ -71,7 +157,7 @@ static VF_TGT float VF_NAME(vmax)(size_t n, const float *x)
 
 static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float m)
 {
-  lg_vd8 s0 = { 0 }, s1 = { 0 };
+  lg_vd s0 = { 0 }, s1 = { 0 };
   const lg_vf mv = v_set(m);
   size_t i = 0;
   double s;
@@ -97,7 +183,7 @@ static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float 
   }
   s0 += s1;
   s = 0.0;
-  for (k = 0; k < 8; k++) s += s0[k];
+  for (k = 0; k < LG_VW / 2; k++) s += s0[k];
   return s;
 }
 
@@ -135,11 +221,7 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
       i = 0;
       for (; i + LG_VW <= n; i += LG_VW) {
         lg_vf v = v_ld(xr + i);
-        lg_vf8 h[2];
-        h[0] = __builtin_convertvector(v_lo_d(v) - c, lg_vf8);
-        h[1] = __builtin_convertvector(v_hi_d(v) - c, lg_vf8);
-        memcpy(&v, h, sizeof v);
-        v_st(yr + i, v);
+        v_st(yr + i, v_pack_d(v_lo_d(v) - c, v_hi_d(v) - c));
       }
       for (; i < n; i++) yr[i] = (float)((double)xr[i] - c);
     }
@@ -147,3 +229,8 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
 }
 
 #undef VF_LOOP
+#undef V_DD
+
+LG_INTERNAL const lg_vf_level VF_NAME(lg_vf_level) = {
+  VF_NAME(vact), VF_NAME(vsoftmax), VF_NAME(vexpsum), VF_NAME(vmax)
+};

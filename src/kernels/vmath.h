@@ -1,16 +1,18 @@
-/* vmath.h - float32 math on 16-lane vectors (GCC/clang vector extensions).
+/* vmath.h - float32 math on GCC/clang vectors of LG_VW lanes.
  *
- * Private to src/kernels/vfast.c. Every function is forced inline, so the
- * same source becomes AVX-512 (one zmm), AVX2 (two ymm) or SSE2 (four xmm)
- * code depending on the target of the function it is inlined into.
+ * Private to the vfast_*.c files: each defines LG_VW (16 for AVX-512, 8
+ * for AVX2, 4 for the portable SSE2 baseline), optionally V_MIN/V_MAX
+ * (min/max intrinsics), then includes this file; every function is forced
+ * inline into the target-specific kernels of vfast_body.h, so each level
+ * works on vectors of its own register width.
  *
- * No FMA and no -ffast-math: with -std=c99 GCC does not contract a*b+c, so
- * each level performs the same IEEE operations in the same order and gives
- * bit-identical results (the spec relies on it). NaN and +-inf are handled
- * by explicit selects, never by compiler assumptions.
+ * The AVX2 and AVX-512 files let GCC contract a*b+c into FMA, the portable
+ * one does not, so levels may differ by an ulp or two (each stays within
+ * the bounds that tools/act_ulp and tools/ulp_all check per level). No
+ * -ffast-math: NaN and +-inf are handled by explicit selects.
  *
  * Accuracy over all float32 inputs (tools/ulp_all.c, vs double libm):
- * see docs/speed.md; v_exp is within 1 ulp. */
+ * see docs/speed.md. */
 #ifndef LG_KERNELS_VMATH_H
 #define LG_KERNELS_VMATH_H
 
@@ -18,17 +20,22 @@
 #include <string.h>
 #include "kutil.h"
 
+#ifndef LG_VW
+#error "define LG_VW (4, 8 or 16) before including vmath.h"
+#endif
+
 /* These helpers are always inlined, so the by-value vector ABI never
  * matters; GCC warns about it anyway. */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
-#define LG_VW 16
-typedef float lg_vf __attribute__((vector_size(64)));
-typedef int32_t lg_vi __attribute__((vector_size(64)));
-typedef float lg_vf8 __attribute__((vector_size(32)));
-typedef double lg_vd8 __attribute__((vector_size(64)));
+typedef float lg_vf __attribute__((vector_size(LG_VW * 4)));
+typedef int32_t lg_vi __attribute__((vector_size(LG_VW * 4)));
+typedef float lg_vfh __attribute__((vector_size(LG_VW * 2)));   /* half a vector */
+typedef int32_t lg_vih __attribute__((vector_size(LG_VW * 2)));
+typedef double lg_vd __attribute__((vector_size(LG_VW * 4)));   /* LG_VW/2 doubles */
+typedef int64_t lg_vl __attribute__((vector_size(LG_VW * 4)));
 
 LG_ALWAYS_INLINE lg_vf v_ld(const float *p) { lg_vf v; memcpy(&v, p, sizeof v); return v; }
 LG_ALWAYS_INLINE void v_st(float *p, lg_vf v) { memcpy(p, &v, sizeof v); }
@@ -39,6 +46,12 @@ LG_ALWAYS_INLINE lg_vf v_sel(lg_vi m, lg_vf a, lg_vf b)
 {
   return (lg_vf)((m & (lg_vi)a) | (~m & (lg_vi)b));
 }
+/* min(c, x) and max(c, x) for a constant c: NaN x gives x (as x86's
+ * minps/maxps with x second, which vfast_avx*.c plug in). */
+#ifndef V_MIN
+#define V_MIN(c, x) v_sel((x) != (x) | (x) < (c), (x), (c))
+#define V_MAX(c, x) v_sel((x) != (x) | (x) > (c), (x), (c))
+#endif
 LG_ALWAYS_INLINE lg_vf v_abs(lg_vf x) { return (lg_vf)((lg_vi)x & 0x7fffffff); }
 /* |x| with the sign of s */
 LG_ALWAYS_INLINE lg_vf v_copysign(lg_vf x, lg_vf s)
@@ -46,18 +59,28 @@ LG_ALWAYS_INLINE lg_vf v_copysign(lg_vf x, lg_vf s)
   return (lg_vf)(((lg_vi)x & 0x7fffffff) | ((lg_vi)s & (int32_t)0x80000000));
 }
 
-/* The two halves of a 16-lane vector widened to double (for sums in double). */
-LG_ALWAYS_INLINE lg_vd8 v_lo_d(lg_vf v)
+/* The two halves of a vector widened to double (for sums in double), and
+ * two double halves rounded back into one float vector. */
+LG_ALWAYS_INLINE lg_vd v_lo_d(lg_vf v)
 {
-  lg_vf8 h;
+  lg_vfh h;
   memcpy(&h, &v, sizeof h);
-  return __builtin_convertvector(h, lg_vd8);
+  return __builtin_convertvector(h, lg_vd);
 }
-LG_ALWAYS_INLINE lg_vd8 v_hi_d(lg_vf v)
+LG_ALWAYS_INLINE lg_vd v_hi_d(lg_vf v)
 {
-  lg_vf8 h;
+  lg_vfh h;
   memcpy(&h, (const char *)&v + sizeof h, sizeof h);
-  return __builtin_convertvector(h, lg_vd8);
+  return __builtin_convertvector(h, lg_vd);
+}
+LG_ALWAYS_INLINE lg_vf v_pack_d(lg_vd lo, lg_vd hi)
+{
+  lg_vfh h[2];
+  lg_vf v;
+  h[0] = __builtin_convertvector(lo, lg_vfh);
+  h[1] = __builtin_convertvector(hi, lg_vfh);
+  memcpy(&v, h, sizeof v);
+  return v;
 }
 
 /* exp(x). Range reduction x = n ln2 + r, |r| <= ln2/2, with ln2 split in
@@ -74,8 +97,7 @@ LG_ALWAYS_INLINE lg_vf v_exp_parts(lg_vf x, lg_vf *s1, lg_vf *s2)
 {
   lg_vf xc, t, n, r, r2, p;
   lg_vi ni, h;
-  xc = v_sel(x < -150.0f, v_set(-150.0f), x);
-  xc = v_sel(xc > 89.0f, v_set(89.0f), xc);
+  xc = V_MIN(v_set(89.0f), V_MAX(v_set(-150.0f), x));   /* NaN stays NaN */
   xc = v_sel(x != x, v_set(0.0f), xc);
   t = xc * 1.44269504088896341f + 12582912.0f;   /* 1.5 * 2^23: rounds to an integer */
   n = t - 12582912.0f;
@@ -111,8 +133,8 @@ LG_ALWAYS_INLINE lg_vf v_expm1_neg(lg_vf x)
 {
   lg_vf xc, t, n, r, r2, p, s, u;
   lg_vi ni;
-  xc = v_sel(x < -30.0f, v_set(-30.0f), x);
-  xc = v_sel((x != x) | (x > 0.0f), v_set(0.0f), xc);   /* x > 0: not used */
+  xc = V_MIN(v_set(0.0f), V_MAX(v_set(-30.0f), x));   /* x > 0: not used */
+  xc = v_sel(x != x, v_set(0.0f), xc);   /* x > 0: not used */
   t = xc * 1.44269504088896341f + 12582912.0f;
   n = t - 12582912.0f;
   r = xc - n * 0.693359375f;
@@ -153,8 +175,9 @@ LG_ALWAYS_INLINE lg_vf v_sigmoid_d(lg_vf x)
 }
 
 /* tanh(x): an odd polynomial for |x| < 0.625 (Cephes' tanhf fit), else
- * sign(x) (1 - e) / (1 + e), e = exp(-2|x|), which has no cancellation
- * there (e <= 0.29); e underflows to 0 for large |x|, giving +-1. */
+ * sign(x) (1 - 2e / (1 + e)), e = exp(-2|x|) <= 0.29: 1 - small rounds
+ * once, so tanh(9) is 1 - 2^-24 as in double, not 1; e underflows to 0
+ * for large |x|, giving +-1. */
 LG_ALWAYS_INLINE lg_vf v_tanh(lg_vf x)
 {
   lg_vf a = v_abs(x), z = x * x, p, e, big;
@@ -165,7 +188,7 @@ LG_ALWAYS_INLINE lg_vf v_tanh(lg_vf x)
   p = p * z - 3.33332819422e-1f;
   p = p * z * x + x;
   e = v_exp(-2.0f * a);
-  big = v_copysign((1.0f - e) / (1.0f + e), x);
+  big = v_copysign(1.0f - 2.0f * e / (1.0f + e), x);
   return v_sel(a < 0.625f, p, big);
 }
 
@@ -176,33 +199,32 @@ LG_ALWAYS_INLINE lg_vf v_tanh_d(lg_vf x)
   return 4.0f * e / (d * d);
 }
 
-/* exp(w) = p s1 s2 (as v_exp_parts) for 16 doubles given as two halves: the range
- * reduction w = n ln2 + r is done in double, so a w that carries more than
- * float precision (gelu's 2u) keeps it; exp(r) by v_exp's polynomial. */
-typedef int64_t lg_vl8 __attribute__((vector_size(64)));
-typedef int32_t lg_vi8 __attribute__((vector_size(32)));
-
-LG_ALWAYS_INLINE lg_vd8 v_seld(lg_vl8 m, lg_vd8 a, lg_vd8 b)
+/* exp(w) = p s1 s2 (as v_exp_parts) for a vector of doubles given as two
+ * halves: the range reduction w = n ln2 + r is done in double, so a w that
+ * carries more than float precision (gelu's 2u) keeps it; exp(r) by
+ * v_exp's polynomial. */
+LG_ALWAYS_INLINE lg_vd v_seld(lg_vl m, lg_vd a, lg_vd b)
 {
-  return (lg_vd8)((m & (lg_vl8)a) | (~m & (lg_vl8)b));
+  return (lg_vd)((m & (lg_vl)a) | (~m & (lg_vl)b));
 }
 
 /* one half of v_exp_d's reduction: r (rounded to float) and n */
-LG_ALWAYS_INLINE void v_reduce_d(lg_vd8 w, lg_vf8 *r, lg_vi8 *n)
+LG_ALWAYS_INLINE void v_reduce_d(lg_vd w, lg_vfh *r, lg_vih *n)
 {
-  lg_vd8 c = v_seld(w < -150.0, (lg_vd8){ 0 } - 150.0, w), t, nd;
-  c = v_seld(c > 89.0, (lg_vd8){ 0 } + 89.0, c);
-  c = v_seld(w != w, (lg_vd8){ 0 }, c);
+  const lg_vd z = { 0 };
+  lg_vd c = v_seld(w < -150.0, z - 150.0, w), t, nd;
+  c = v_seld(c > 89.0, z + 89.0, c);
+  c = v_seld(w != w, z, c);
   t = c * 1.4426950408889634 + 6755399441055744.0;   /* 1.5 * 2^52 */
   nd = t - 6755399441055744.0;
-  *r = __builtin_convertvector(c - nd * 0.69314718055994531, lg_vf8);
-  *n = __builtin_convertvector(nd, lg_vi8);
+  *r = __builtin_convertvector(c - nd * 0.69314718055994531, lg_vfh);
+  *n = __builtin_convertvector(nd, lg_vih);
 }
 
-LG_ALWAYS_INLINE lg_vf v_exp_d(lg_vd8 w0, lg_vd8 w1, lg_vf *ps1, lg_vf *ps2)
+LG_ALWAYS_INLINE lg_vf v_exp_d(lg_vd w0, lg_vd w1, lg_vf *ps1, lg_vf *ps2)
 {
-  lg_vf8 rh[2];
-  lg_vi8 nh[2];
+  lg_vfh rh[2];
+  lg_vih nh[2];
   lg_vf r, r2, p, s1, s2, wf;
   lg_vi ni, h;
   v_reduce_d(w0, &rh[0], &nh[0]);
@@ -220,12 +242,7 @@ LG_ALWAYS_INLINE lg_vf v_exp_d(lg_vd8 w0, lg_vd8 w1, lg_vf *ps1, lg_vf *ps2)
   h = ni >> 1;
   s1 = (lg_vf)((h + 127) << 23);
   s2 = (lg_vf)((ni - h + 127) << 23);
-  {
-    lg_vf8 f[2];
-    f[0] = __builtin_convertvector(w0, lg_vf8);
-    f[1] = __builtin_convertvector(w1, lg_vf8);
-    memcpy(&wf, f, sizeof wf);
-  }
+  wf = v_pack_d(w0, w1);
   *ps1 = s1;
   *ps2 = v_sel(wf < -150.0f, v_set(0.0f), s2);
   return v_sel(wf != wf, wf, p);
@@ -235,12 +252,12 @@ LG_ALWAYS_INLINE lg_vf v_exp_d(lg_vd8 w0, lg_vd8 w1, lg_vf *ps1, lg_vf *ps2)
  * in double (its rounding error would grow with |u| through exp). */
 LG_ALWAYS_INLINE lg_vf v_gelu_tanh(lg_vf x)
 {
-  lg_vd8 a = v_lo_d(x), b = v_hi_d(x), ua, ub;
+  lg_vd a = v_lo_d(x), b = v_hi_d(x), ua, ub;
   lg_vf e, p, s1, s2;
   ua = 1.5957691216057308 * (a + 0.044715 * a * a * a);
   ub = 1.5957691216057308 * (b + 0.044715 * b * b * b);
-  ua = (lg_vd8)((lg_vl8)ua | (int64_t)0x8000000000000000LL);   /* -|2u| */
-  ub = (lg_vd8)((lg_vl8)ub | (int64_t)0x8000000000000000LL);
+  ua = (lg_vd)((lg_vl)ua | (int64_t)0x8000000000000000LL);   /* -|2u| */
+  ub = (lg_vd)((lg_vl)ub | (int64_t)0x8000000000000000LL);
   p = v_exp_d(ua, ub, &s1, &s2);
   e = p * s1 * s2;
   return v_sel(x < 0.0f, x * p * s1 * s2, x) / (1.0f + e);

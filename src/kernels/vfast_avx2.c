@@ -1,0 +1,27 @@
+/* vfast_avx2.c - the fast float32 kernels for AVX2+FMA: 8-lane vectors
+ * (one ymm register), a*b+c contracted to FMA, min/max by vminps/vmaxps.
+ * Called only when cpuid reports AVX2 and FMA (vfast.c). */
+#include <math.h>
+#include <string.h>
+
+#include "vfast.h"
+
+#ifdef LG_SIMD_X86
+#pragma GCC optimize("fp-contract=fast")
+#include <immintrin.h>
+
+#define LG_VW 8
+/* the constant first: a NaN x (the second operand) is returned */
+#define V_MIN(c, x) ((lg_vf)_mm256_min_ps((__m256)(c), (__m256)(x)))
+#define V_MAX(c, x) ((lg_vf)_mm256_max_ps((__m256)(c), (__m256)(x)))
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#include "vmath.h"
+
+#define VF_TGT __attribute__((target("avx2,fma")))
+#define VF_NAME(f) f##_avx2
+#include "vfast_body.h"
+#pragma GCC pop_options
+#else
+typedef int lg_vfast_avx2_unused;   /* not an x86 compiler: nothing here */
+#endif
