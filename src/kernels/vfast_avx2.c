@@ -14,6 +14,11 @@
 /* the constant first: a NaN x (the second operand) is returned */
 #define V_MIN(c, x) ((lg_vf)_mm256_min_ps((__m256)(c), (__m256)(x)))
 #define V_MAX(c, x) ((lg_vf)_mm256_max_ps((__m256)(c), (__m256)(x)))
+/* float halves to and from double */
+#define V_LO_D(v) ((lg_vd)_mm256_cvtps_pd(_mm256_castps256_ps128((__m256)(v))))
+#define V_HI_D(v) ((lg_vd)_mm256_cvtps_pd(_mm256_extractf128_ps((__m256)(v), 1)))
+#define V_PACK_D(lo, hi) ((lg_vf)_mm256_insertf128_ps( \
+    _mm256_castps128_ps256(_mm256_cvtpd_ps((__m256d)(lo))), _mm256_cvtpd_ps((__m256d)(hi)), 1))
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 #include "vmath.h"

@@ -14,6 +14,13 @@
 #define LG_VW 16
 #define V_MIN(c, x) ((lg_vf)_mm512_min_ps((__m512)(c), (__m512)(x)))
 #define V_MAX(c, x) ((lg_vf)_mm512_max_ps((__m512)(c), (__m512)(x)))
+#define V_SCALEF(p, n) ((lg_vf)_mm512_scalef_ps((__m512)(p), (__m512)(n)))
+/* float halves to and from double */
+#define V_LO_D(v) ((lg_vd)_mm512_cvtps_pd(_mm512_castps512_ps256((__m512)(v))))
+#define V_HI_D(v) ((lg_vd)_mm512_cvtps_pd(_mm256_castpd_ps( \
+    _mm512_extractf64x4_pd(_mm512_castps_pd((__m512)(v)), 1))))
+#define V_PACK_D(lo, hi) ((lg_vf)_mm512_insertf32x8( \
+    _mm512_castps256_ps512(_mm512_cvtpd_ps((__m512d)(lo))), _mm512_cvtpd_ps((__m512d)(hi)), 1))
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,fma")
 #include "vmath.h"

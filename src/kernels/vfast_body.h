@@ -126,13 +126,14 @@ static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
   }
 }
 
+/* max of x[0..n-1]; NaN if any is NaN. The tail is padded with x[0]. */
 static VF_TGT float VF_NAME(vmax)(size_t n, const float *x)
 {
   lg_vf m = v_set(x[0]);
   lg_vi nan = { 0 };
   size_t i = 0;
   float r;
-  int k;
+  int k, anynan = 0;
   for (; i + LG_VW <= n; i += LG_VW) {
     lg_vf v = v_ld(x + i);
     nan |= v != v;
@@ -141,20 +142,20 @@ static VF_TGT float VF_NAME(vmax)(size_t n, const float *x)
   if (i < n) {
     float b[LG_VW];
     lg_vf v;
-    for (k = 0; k < LG_VW; k++) b[k] = x[0];
-    memcpy(b, x + i, (n - i) * sizeof(float));
+    for (k = 0; k < LG_VW; k++) b[k] = i + k < n ? x[i + k] : x[0];
     v = v_ld(b);
     nan |= v != v;
     m = v_sel(v > m, v, m);
   }
   r = m[0];
-  for (k = 1; k < LG_VW; k++) {
+  for (k = 0; k < LG_VW; k++) {
     r = m[k] > r ? m[k] : r;
-    if (nan[k] | nan[0]) r = (float)NAN;
+    anynan |= nan[k];
   }
-  return nan[0] ? (float)NAN : r;
+  return anynan ? (float)NAN : r;
 }
 
+/* sum_j exp(x_j - m) in double, e_j stored when e != NULL (m finite) */
 static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float m)
 {
   lg_vd s0 = { 0 }, s1 = { 0 };
@@ -162,8 +163,24 @@ static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float 
   size_t i = 0;
   double s;
   int k;
+  /* four vectors at a time: their pairwise float sum (two roundings,
+   * relative error <= 2^-23 of terms <= 1) goes to the double sums */
+  for (; i + 4 * LG_VW <= n; i += 4 * LG_VW) {
+    lg_vf v0 = v_exp_neg(v_ld(x + i) - mv), v1 = v_exp_neg(v_ld(x + i + LG_VW) - mv);
+    lg_vf v2 = v_exp_neg(v_ld(x + i + 2 * LG_VW) - mv);
+    lg_vf v3 = v_exp_neg(v_ld(x + i + 3 * LG_VW) - mv), v;
+    if (e) {
+      v_st(e + i, v0);
+      v_st(e + i + LG_VW, v1);
+      v_st(e + i + 2 * LG_VW, v2);
+      v_st(e + i + 3 * LG_VW, v3);
+    }
+    v = (v0 + v1) + (v2 + v3);
+    s0 += v_lo_d(v);
+    s1 += v_hi_d(v);
+  }
   for (; i + LG_VW <= n; i += LG_VW) {
-    lg_vf v = v_exp(v_ld(x + i) - mv);
+    lg_vf v = v_exp_neg(v_ld(x + i) - mv);
     if (e) v_st(e + i, v);
     s0 += v_lo_d(v);
     s1 += v_hi_d(v);
@@ -171,12 +188,12 @@ static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float 
   if (i < n) {
     float b[LG_VW];
     lg_vf v;
-    for (k = 0; k < LG_VW; k++) b[k] = -INFINITY;   /* exp(-inf) = 0: adds nothing */
-    memcpy(b, x + i, (n - i) * sizeof(float));
-    v = v_exp(v_ld(b) - mv);
+    for (k = 0; k < LG_VW; k++)   /* exp(-inf) = 0: the padding adds nothing */
+      b[k] = i + k < n ? x[i + k] : -INFINITY;
+    v = v_exp_neg(v_ld(b) - mv);
     if (e) {
       v_st(b, v);
-      memcpy(e + i, b, (n - i) * sizeof(float));
+      for (k = 0; i + k < n; k++) e[i + k] = b[k];
     }
     s0 += v_lo_d(v);
     s1 += v_hi_d(v);
@@ -187,9 +204,78 @@ static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float 
   return s;
 }
 
+/* A row whose max m is NaN, +inf, or -inf (all -inf): softmax and
+ * log_softmax give NaN; logsumexp gives m itself (NaN, +inf, or -inf = log 0). */
+LG_ALWAYS_INLINE void vf_special_row(int op, size_t n, float *yr, float m)
+{
+  size_t i;
+  if (op == LG_VS_LOGSUMEXP) *yr = m;
+  else for (i = 0; i < n; i++) yr[i] = NAN;
+}
+
+/* Short rows (n <= VF_SHORT): a chunk of rows at a time, so that the exp
+ * runs on full vectors across row boundaries: per row max and x - m into
+ * a buffer (scalar, n is small), one vector exp pass over the chunk, then
+ * per row the double sum and the output. */
+#define VF_SHORT 64
+#define VF_CHUNK 1024
+static VF_TGT void VF_NAME(vsoftmax_short)(int op, size_t rows, size_t n, float *y,
+                                           const float *x)
+{
+  float buf[VF_CHUNK + LG_VW], mrow[VF_CHUNK];
+  size_t R = VF_CHUNK / n, r0, r, j, i;
+  for (r0 = 0; r0 < rows; r0 += R) {
+    size_t nr = rows - r0 < R ? rows - r0 : R, len = nr * n;
+    for (r = 0; r < nr; r++) {
+      const float *xr = x + (r0 + r) * n;
+      float m = xr[0], mm;
+      int nan = m != m;
+      for (j = 1; j < n; j++) {
+        m = xr[j] > m ? xr[j] : m;
+        nan |= xr[j] != xr[j];
+      }
+      mrow[r] = nan ? (float)NAN : m;
+      mm = m - m == 0.0f ? m : 0.0f;   /* special rows: any finite shift */
+      for (j = 0; j < n; j++) buf[r * n + j] = xr[j] - mm;
+    }
+    for (i = len; i % LG_VW; i++) buf[i] = 0.0f;
+    for (i = 0; i < len; i += LG_VW) v_st(buf + i, v_exp_neg(v_ld(buf + i)));
+    for (r = 0; r < nr; r++) {
+      const float *e = buf + r * n, *xr = x + (r0 + r) * n;
+      float m = mrow[r], *yr = op == LG_VS_LOGSUMEXP ? y + r0 + r : y + (r0 + r) * n;
+      double s0 = 0.0, s1 = 0.0, s;
+      if (!(m - m == 0.0f)) {
+        vf_special_row(op, n, yr, m);
+        continue;
+      }
+      for (j = 0; j + 1 < n; j += 2) {
+        s0 += e[j];
+        s1 += e[j + 1];
+      }
+      if (j < n) s0 += e[j];
+      s = s0 + s1;
+      if (op == LG_VS_SOFTMAX) {
+        const float inv = (float)(1.0 / s);
+        for (j = 0; j < n; j++) yr[j] = e[j] * inv;
+      } else if (op == LG_VS_LOGSUMEXP) {
+        *yr = (float)((double)m + log(s));
+      } else {
+        const double c = (double)m + log(s);
+        for (j = 0; j < n; j++) yr[j] = (float)((double)xr[j] - c);
+      }
+    }
+  }
+}
+
+/* Long rows: a max pass, a fused exp-store-sum pass, and a scale pass
+ * over a row that is still in L1/L2. */
 static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, const float *x)
 {
   size_t r, i;
+  if (n > 0 && n <= VF_SHORT) {
+    VF_NAME(vsoftmax_short)(op, rows, n, y, x);
+    return;
+  }
   for (r = 0; r < rows; r++) {
     const float *xr = x + r * n;
     float *yr = op == LG_VS_LOGSUMEXP ? y + r : y + r * n;
@@ -201,10 +287,7 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
     }
     m = VF_NAME(vmax)(n, xr);
     if (!(m - m == 0.0f)) {
-      /* NaN, +inf or an all -inf row: softmax and log_softmax give NaN;
-       * logsumexp gives the max itself (NaN, +inf, or -inf = log 0). */
-      if (op == LG_VS_LOGSUMEXP) *yr = m;
-      else for (i = 0; i < n; i++) yr[i] = NAN;
+      vf_special_row(op, n, yr, m);
       continue;
     }
     s = VF_NAME(vexpsum)(n, op == LG_VS_SOFTMAX ? yr : NULL, xr, m);
@@ -229,6 +312,8 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
 }
 
 #undef VF_LOOP
+#undef VF_SHORT
+#undef VF_CHUNK
 #undef V_DD
 
 LG_INTERNAL const lg_vf_level VF_NAME(lg_vf_level) = {

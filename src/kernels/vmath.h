@@ -61,6 +61,11 @@ LG_ALWAYS_INLINE lg_vf v_copysign(lg_vf x, lg_vf s)
 
 /* The two halves of a vector widened to double (for sums in double), and
  * two double halves rounded back into one float vector. */
+#ifdef V_LO_D   /* the level's intrinsics (vfast_*.c): no trip through memory */
+LG_ALWAYS_INLINE lg_vd v_lo_d(lg_vf v) { return V_LO_D(v); }
+LG_ALWAYS_INLINE lg_vd v_hi_d(lg_vf v) { return V_HI_D(v); }
+LG_ALWAYS_INLINE lg_vf v_pack_d(lg_vd lo, lg_vd hi) { return V_PACK_D(lo, hi); }
+#else
 LG_ALWAYS_INLINE lg_vd v_lo_d(lg_vf v)
 {
   lg_vfh h;
@@ -82,6 +87,7 @@ LG_ALWAYS_INLINE lg_vf v_pack_d(lg_vd lo, lg_vd hi)
   memcpy(&v, h, sizeof v);
   return v;
 }
+#endif
 
 /* exp(x). Range reduction x = n ln2 + r, |r| <= ln2/2, with ln2 split in
  * two (the high part has 9 bits, so n * LN2_HI is exact); exp(r) by a
@@ -123,6 +129,35 @@ LG_ALWAYS_INLINE lg_vf v_exp(lg_vf x)
 {
   lg_vf s1, s2, p = v_exp_parts(x, &s1, &s2);
   return p * s1 * s2;
+}
+
+/* exp(x) for x <= 0 or -inf, never NaN (softmax's x - max): v_exp
+ * without the NaN and overflow selects. Below -104 exp(x) rounds to 0 in
+ * float, so x is clamped there; n is read from t's low mantissa bits. */
+LG_ALWAYS_INLINE lg_vf v_exp_neg(lg_vf x)
+{
+  lg_vf xc = V_MAX(v_set(-104.0f), x), t, n, r, r2, p;
+  lg_vi ni, h;
+  t = xc * 1.44269504088896341f + 12582912.0f;   /* 1.5 * 2^23 + n */
+  n = t - 12582912.0f;
+  r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  r2 = r * r;
+  p = v_set(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r2 + r + 1.0f;
+#ifdef V_SCALEF   /* p 2^n rounded once (AVX-512's vscalefps) */
+  (void)ni; (void)h;
+  return V_SCALEF(p, n);
+#else
+  ni = (lg_vi)t - 0x4B400000;                     /* n in [-150, 0] */
+  h = ni >> 1;
+  return p * (lg_vf)((h + 127) << 23) * (lg_vf)((ni - h + 127) << 23);
+#endif
 }
 
 /* expm1(x) for x <= 0 (elu's negative side): the reduction of v_exp; for
