@@ -134,6 +134,14 @@ static VF_TGT float VF_NAME(vmax)(size_t n, const float *x)
   size_t i = 0;
   float r;
   int k, anynan = 0;
+  if (n < 2 * LG_VW) {   /* short rows (cross-entropy over few classes): scalar */
+    r = x[0];
+    for (i = 0; i < n; i++) {
+      r = x[i] > r ? x[i] : r;
+      anynan |= x[i] != x[i];
+    }
+    return anynan ? (float)NAN : r;
+  }
   for (; i + LG_VW <= n; i += LG_VW) {
     lg_vf v = v_ld(x + i);
     nan |= v != v;
