@@ -76,6 +76,7 @@ build/smx_check: tools/smx_check.c tools/simd_env.h tools/smx_cases.h tools/smx_
 
 check-kernels: build/smx_check
 	@for l in portable avx2 avx512; do LG_SIMD=$$l ./build/smx_check || exit 1; done
+	$(MAKE) --no-print-directory -C tools check-simd
 .PHONY: check-kernels
 
 # Fast float32 kernels (src/kernels/vfast.c): GCC prints an unsilenceable
