@@ -79,7 +79,7 @@ static float *make_inputs(size_t *n)
 static const struct { const char *name; int gelu_tanh; } acts[] = {
   { "sigmoid", 0 }, { "tanh", 0 }, { "silu", 0 }, { "elu", 0 }, { "gelu", 1 }, { "relu", 0 },
   { "leaky_relu", 0 }, { "hardtanh", 0 }, { "relu6", 0 }, { "hardsigmoid", 0 },
-  { "hardswish", 0 }, { "heaviside", 0 }
+  { "hardswish", 0 }, { "heaviside", 0 }, { "softplus", 0 }, { "log_sigmoid", 0 }
 };
 
 int main(void)

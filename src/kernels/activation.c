@@ -403,6 +403,31 @@ static void gelu_v32(size_t n, float *y, const float *x, const lg_act_params *p)
 
 /* The piecewise-linear ones: vector loops that compute in double exactly
  * as the scalar forms above (bit-identical results), at memory speed. */
+V32(log_sigmoid, LG_VA_LOG_SIGMOID)
+VB32(log_sigmoid, LG_VA_LOG_SIGMOID_D)
+
+/* softplus: the float path for beta 1 and a float threshold (the defaults) */
+static int softplus_fast(const lg_act_params *p)
+{
+  double t = p ? p->p[1] : SOFTPLUS_THRESHOLD;
+  return (!p || p->p[0] == 1.0) && (double)(float)t == t;
+}
+static void softplus_v32(size_t n, float *y, const float *x, const lg_act_params *p)
+{
+  if (softplus_fast(p))
+    lg_vact_f32(LG_VA_SOFTPLUS, n, y, x, NULL, p ? p->p[1] : SOFTPLUS_THRESHOLD, 0.0);
+  else
+    softplus_f32(n, y, x, p);
+}
+static void softplus_vb32(size_t n, float *dx, const float *dy, const float *x,
+                          const lg_act_params *p)
+{
+  if (softplus_fast(p))
+    lg_vact_f32(LG_VA_SOFTPLUS_D, n, dx, x, dy, p ? p->p[1] : SOFTPLUS_THRESHOLD, 0.0);
+  else
+    softplus_b32(n, dx, dy, x, p);
+}
+
 V32(relu, LG_VA_RELU)
 VB32(relu, LG_VA_RELU_D)
 V32(hardsigmoid, LG_VA_HARDSIGMOID)
@@ -467,14 +492,14 @@ LG_INTERNAL const lg_activation lg_activations[] = {
   { "silu", 0, { NOPARAM, NOPARAM }, silu_v32, silu_f64, silu_b32, silu_b64 },
   { "mish", 0, { NOPARAM, NOPARAM }, KERNELS(mish) },
   { "softplus", 2, { NUM("beta", SOFTPLUS_BETA), NUM("threshold", SOFTPLUS_THRESHOLD) },
-    KERNELS(softplus) },
+    VKERNELS(softplus) },
   { "softsign", 0, { NOPARAM, NOPARAM }, KERNELS(softsign) },
   { "hardtanh", 2, { NUM("min_val", HARDTANH_MIN), NUM("max_val", HARDTANH_MAX) },
     VKERNELS(hardtanh) },
   { "relu6", 0, { NOPARAM, NOPARAM }, VKERNELS(relu6) },
   { "hardsigmoid", 0, { NOPARAM, NOPARAM }, VKERNELS(hardsigmoid) },
   { "hardswish", 0, { NOPARAM, NOPARAM }, VKERNELS(hardswish) },
-  { "log_sigmoid", 0, { NOPARAM, NOPARAM }, KERNELS(log_sigmoid) },
+  { "log_sigmoid", 0, { NOPARAM, NOPARAM }, VKERNELS(log_sigmoid) },
   { "heaviside", 0, { NOPARAM, NOPARAM }, VKERNELS(heaviside) },
   { NULL, 0, { NOPARAM, NOPARAM }, NULL, NULL, NULL, NULL }
 };

@@ -32,6 +32,14 @@ enum {
   LG_VA_HARDSIGMOID, LG_VA_HARDSIGMOID_D,
   LG_VA_HARDSWISH, LG_VA_HARDSWISH_D,
   LG_VA_HEAVISIDE, LG_VA_HEAVISIDE_D,
+  LG_VA_SOFTPLUS,   /* beta 1, a = threshold (a float value) */
+  LG_VA_SOFTPLUS_D, /* dy (x > a ? 1 : sigmoid(x)) */
+  LG_VA_LOG_SIGMOID,    /* min(x, 0) - log1p(exp(-|x|)) */
+  LG_VA_LOG_SIGMOID_D,  /* dy sigmoid(-x) */
+  /* the bare building blocks, for tools/ulp_all.c */
+  LG_VA_EXP,        /* exp(x) */
+  LG_VA_EXP_NEG,    /* exp(x) for x <= 0 (softmax's exp; NaN not allowed) */
+  LG_VA_LOG1P01,    /* log1p(x) for x in [0, 1] */
   LG_VA_COUNT
 };
 

@@ -298,6 +298,40 @@ LG_ALWAYS_INLINE lg_vf v_gelu_tanh(lg_vf x)
   return v_sel(x < 0.0f, x * p * s1 * s2, x) / (1.0f + e);
 }
 
+/* log1p(u) for u in [0, 1] (softplus's log1p(exp(-|x|))). w = 1 + u is
+ * split as 2^k m, m in [sqrt(1/2), sqrt(2)), k in {0, 1}; with f = m - 1
+ * (exact), s = f / (2 + f), log(m) = f - (f^2/2 - s (f^2/2 + R(s^2)))
+ * (fdlibm's form; R a degree-4 fit of 2 atanh(s)/s - 2, |s| < 0.172), and
+ * c = (u - (w - 1)) / w restores what rounding w lost (all of u when u is
+ * tiny). NaN passes through. */
+LG_ALWAYS_INLINE lg_vf v_log1p01(lg_vf u)
+{
+  lg_vf w = 1.0f + u, c = (u - (w - 1.0f)) / w, m, f, s, z, R, hf, k;
+  lg_vi big = w > 1.41421356f;
+  m = v_sel(big, w * 0.5f, w);
+  k = v_sel(big, v_set(1.0f), v_set(0.0f));
+  f = m - 1.0f;
+  s = f / (2.0f + f);
+  z = s * s;
+  R = z * (0.66666662693f + z * (0.40000972152f + z * (0.28498786688f + z * 0.24279078841f)));
+  hf = 0.5f * f * f;
+  return k * 0.693359375f + ((f - (hf - s * (hf + R))) + (c + k * -2.12194440e-4f));
+}
+
+/* softplus (beta 1): x > t ? x : max(x, 0) + log1p(exp(-|x|)) */
+LG_ALWAYS_INLINE lg_vf v_softplus(lg_vf x, float t)
+{
+  lg_vf r = V_MAX(v_set(0.0f), x) + v_log1p01(v_exp(-v_abs(x)));
+  return v_sel(x > t, x, v_sel(x != x, x, r));
+}
+
+/* log_sigmoid: min(x, 0) - log1p(exp(-|x|)) */
+LG_ALWAYS_INLINE lg_vf v_log_sigmoid(lg_vf x)
+{
+  lg_vf r = V_MIN(v_set(0.0f), x) - v_log1p01(v_exp(-v_abs(x)));
+  return v_sel(x != x, x, r);
+}
+
 /* dy * d, but 0 where d == 0 and dy is not NaN (PyTorch's masked backward) */
 LG_ALWAYS_INLINE lg_vf v_grad_mul(lg_vf dy, lg_vf d)
 {
