@@ -48,7 +48,7 @@ typedef long double LD;
 static double f32_ulp_guard(const char *label)
 {
   static const char *const fast[] = { "sigmoid", "tanh", "silu", "gelu(tanh)", "elu",
-                                      "softplus", "softplus(1,100)", "log_sigmoid", NULL };
+                                      "softplus", "softplus(1,100)", "log_sigmoid", "gelu", NULL };
   int i;
   for (i = 0; fast[i]; i++)
     if (strcmp(label, fast[i]) == 0 || (strncmp(label, "elu(", 4) == 0 && i == 4))

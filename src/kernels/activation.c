@@ -395,10 +395,8 @@ static void elu_v32(size_t n, float *y, const float *x, const lg_act_params *p)
 
 static void gelu_v32(size_t n, float *y, const float *x, const lg_act_params *p)
 {
-  if (p && p->mode == GELU_TANH)
-    lg_vact_f32(LG_VA_GELU_TANH, n, y, x, NULL, 0.0, 0.0);
-  else
-    gelu_f32(n, y, x, p);
+  lg_vact_f32(p && p->mode == GELU_TANH ? LG_VA_GELU_TANH : LG_VA_GELU, n, y, x, NULL, 0.0,
+              0.0);
 }
 
 /* The piecewise-linear ones: vector loops that compute in double exactly

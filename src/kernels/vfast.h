@@ -32,6 +32,7 @@ enum {
   LG_VA_HARDSIGMOID, LG_VA_HARDSIGMOID_D,
   LG_VA_HARDSWISH, LG_VA_HARDSWISH_D,
   LG_VA_HEAVISIDE, LG_VA_HEAVISIDE_D,
+  LG_VA_GELU,       /* x/2 erfc(-x/sqrt 2) */
   LG_VA_SOFTPLUS,   /* beta 1, a = threshold (a float value) */
   LG_VA_SOFTPLUS_D, /* dy (x > a ? 1 : sigmoid(x)) */
   LG_VA_LOG_SIGMOID,    /* min(x, 0) - log1p(exp(-|x|)) */

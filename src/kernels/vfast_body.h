@@ -122,6 +122,7 @@ static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
   case LG_VA_HARDSWISH_D: VF_LOOP(V_DD(d_hswish_d, v, g)); break;
   case LG_VA_HEAVISIDE: VF_LOOP(V_DD(d_heavi, v, g)); break;
   case LG_VA_HEAVISIDE_D: VF_LOOP(V_DD(d_heavi_d, v, g)); break;
+  case LG_VA_GELU: VF_LOOP(v_gelu_erf(v)); break;
   case LG_VA_SOFTPLUS: VF_LOOP(v_softplus(v, af)); break;
   case LG_VA_SOFTPLUS_D:
     VF_LOOP(v_grad_mul(g, v_sel(v > af, one, v_sigmoid(v)))); break;

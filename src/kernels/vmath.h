@@ -332,6 +332,35 @@ LG_ALWAYS_INLINE lg_vf v_log_sigmoid(lg_vf x)
   return v_sel(x != x, x, r);
 }
 
+/* gelu (erf): x/2 erfc(-x/sqrt 2), in double lanes. With a = |x|/sqrt 2,
+ * erfc(a) = t exp(-a^2 + P(t)), t = 1/(1 + a/2), P Numerical Recipes'
+ * Chebyshev fit (relative error < 1.2e-7 for every a >= 0); erfc(-a) =
+ * 2 - erfc(a). exp by v_exp_d (reduction in double), its float parts
+ * multiplied out in double, so subnormal results round once. gelu(-inf)
+ * = -inf * 0 = NaN, as in PyTorch. */
+LG_ALWAYS_INLINE lg_vd v_erfc_w(lg_vd t, lg_vd a)
+{
+  return -a * a + (-1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+         t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
+         t * (-0.82215223 + t * 0.17087277)))))))));
+}
+LG_ALWAYS_INLINE lg_vf v_gelu_erf(lg_vf x)
+{
+  const lg_vl absm = { 0 };
+  lg_vd xl = v_lo_d(x), xh = v_hi_d(x), al, ah, tl, th, el, eh;
+  lg_vf p, s1, s2;
+  al = (lg_vd)((lg_vl)xl & (absm + 0x7fffffffffffffffLL)) * 0.70710678118654752440;
+  ah = (lg_vd)((lg_vl)xh & (absm + 0x7fffffffffffffffLL)) * 0.70710678118654752440;
+  tl = 1.0 / (1.0 + 0.5 * al);
+  th = 1.0 / (1.0 + 0.5 * ah);
+  p = v_exp_d(v_erfc_w(tl, al), v_erfc_w(th, ah), &s1, &s2);
+  el = tl * v_lo_d(p) * v_lo_d(s1) * v_lo_d(s2);   /* erfc(|x|/sqrt 2) */
+  eh = th * v_hi_d(p) * v_hi_d(s1) * v_hi_d(s2);
+  el = v_seld(xl < 0.0, el, 2.0 - el);
+  eh = v_seld(xh < 0.0, eh, 2.0 - eh);
+  return v_pack_d(0.5 * xl * el, 0.5 * xh * eh);
+}
+
 /* dy * d, but 0 where d == 0 and dy is not NaN (PyTorch's masked backward) */
 LG_ALWAYS_INLINE lg_vf v_grad_mul(lg_vf dy, lg_vf d)
 {
