@@ -148,6 +148,7 @@ int main(int argc, char **argv)
   row("gelu_tanh", "gelu", 1, K_ACT, 1, 1000000, 8);
   row("softplus", "softplus", 0, K_ACT, 1, 1000000, 8);
   row("elu", "elu", 0, K_ACT, 1, 1000000, 8);
+  row("log_sigmoid", "log_sigmoid", 0, K_ACT, 1, 1000000, 8);
   row("sigmoid", "sigmoid", 0, K_ACT, 1, big, 8);
   row("sigmoid_backward", "sigmoid", 0, K_ACTB, 1, 1000000, 12);
   row("tanh_backward", "tanh", 0, K_ACTB, 1, 1000000, 12);
@@ -167,6 +168,8 @@ int main(int argc, char **argv)
       row("sigmoid", "sigmoid", 0, K_ACT, 1, 1000000, 8);
       row("tanh", "tanh", 0, K_ACT, 1, 1000000, 8);
       row("gelu_tanh", "gelu", 1, K_ACT, 1, 1000000, 8);
+      row("gelu", "gelu", 0, K_ACT, 1, 1000000, 8);
+      row("softplus", "softplus", 0, K_ACT, 1, 1000000, 8);
       row("sigmoid_backward", "sigmoid", 0, K_ACTB, 1, 1000000, 12);
       row("softmax", NULL, 0, K_SOFTMAX, 4096, 1000, 8);
       row("log_softmax", NULL, 0, K_LOGSOFTMAX, 4096, 1000, 8);
