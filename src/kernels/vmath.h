@@ -243,29 +243,25 @@ LG_ALWAYS_INLINE lg_vd v_seld(lg_vl m, lg_vd a, lg_vd b)
   return (lg_vd)((m & (lg_vl)a) | (~m & (lg_vl)b));
 }
 
-/* one half of v_exp_d's reduction: r (rounded to float) and n */
-LG_ALWAYS_INLINE void v_reduce_d(lg_vd w, lg_vfh *r, lg_vih *n)
+/* one half of v_exp_d's reduction: r and n, both in double */
+LG_ALWAYS_INLINE lg_vd v_reduce_d(lg_vd w, lg_vd *n)
 {
   const lg_vd z = { 0 };
-  lg_vd c = v_seld(w < -150.0, z - 150.0, w), t, nd;
+  lg_vd c = v_seld(w < -150.0, z - 150.0, w), t;
   c = v_seld(c > 89.0, z + 89.0, c);
   c = v_seld(w != w, z, c);
   t = c * 1.4426950408889634 + 6755399441055744.0;   /* 1.5 * 2^52 */
-  nd = t - 6755399441055744.0;
-  *r = __builtin_convertvector(c - nd * 0.69314718055994531, lg_vfh);
-  *n = __builtin_convertvector(nd, lg_vih);
+  *n = t - 6755399441055744.0;
+  return c - *n * 0.69314718055994531;
 }
 
+/* the halves go back into one float vector through v_pack_d (r rounded
+ * to float; n is a small integer, exact) */
 LG_ALWAYS_INLINE lg_vf v_exp_d(lg_vd w0, lg_vd w1, lg_vf *ps1, lg_vf *ps2)
 {
-  lg_vfh rh[2];
-  lg_vih nh[2];
-  lg_vf r, r2, p, s1, s2, wf;
-  lg_vi ni, h;
-  v_reduce_d(w0, &rh[0], &nh[0]);
-  v_reduce_d(w1, &rh[1], &nh[1]);
-  memcpy(&r, rh, sizeof r);
-  memcpy(&ni, nh, sizeof ni);
+  lg_vd n0, n1, r0 = v_reduce_d(w0, &n0), r1 = v_reduce_d(w1, &n1);
+  lg_vf r = v_pack_d(r0, r1), r2, p, s1, s2, wf;
+  lg_vi ni = __builtin_convertvector(v_pack_d(n0, n1), lg_vi), h;
   r2 = r * r;
   p = v_set(1.9875691500e-4f);
   p = p * r + 1.3981999507e-3f;
