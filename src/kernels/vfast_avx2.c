@@ -22,6 +22,12 @@
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 #include "vmath.h"
+#define V_HSUM_D(v) vf_hsum4((__m256d)(v))
+static inline __attribute__((always_inline)) double vf_hsum4(__m256d v)
+{
+  __m128d t = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(t, _mm_unpackhi_pd(t, t)));
+}
 
 #define VF_TGT __attribute__((target("avx2,fma")))
 #define VF_NAME(f) f##_avx2

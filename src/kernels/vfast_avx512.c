@@ -24,6 +24,7 @@
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,fma")
 #include "vmath.h"
+#define V_HSUM_D(v) _mm512_reduce_add_pd((__m512d)(v))
 
 #define VF_TGT __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma")))
 #define VF_NAME(f) f##_avx512
