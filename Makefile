@@ -78,14 +78,34 @@ help:
 
 # Kernel checks in plain C (no Lua): softmax family and losses against
 # recorded PyTorch values and long-double formulas.
-build/smx_check: tools/smx_check.c tools/smx_cases.h tools/smx_case.h src/kernels/softmax.c src/kernels/loss.c $(HDR)
+VFAST = $(wildcard src/kernels/vfast*.c)
+build/smx_check: tools/smx_check.c tools/simd_env.h tools/smx_cases.h tools/smx_case.h src/kernels/softmax.c src/kernels/loss.c $(VFAST) $(HDR)
 	@mkdir -p build
-	$(CC) -std=c99 $(OPT) $(WARN) -Isrc -o $@ tools/smx_check.c src/kernels/softmax.c src/kernels/loss.c -lm
+	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -DLG_SIMD_TESTABLE -Isrc -o $@ tools/smx_check.c src/kernels/softmax.c src/kernels/loss.c $(VFAST) -lm
 
 check-kernels: build/smx_check
-	./build/smx_check
+	@for l in portable avx2 avx512; do LG_SIMD=$$l ./build/smx_check || exit 1; done
+	$(MAKE) --no-print-directory -C tools check-simd
 .PHONY: check-kernels
 
+# Fast float32 kernels (src/kernels/vfast.c): GCC prints an unsilenceable
+# ABI note for the always-inlined 64-byte vector helpers; the ABI is never
+# used (nothing with those types crosses a call).
+build/kernels/vfast_portable.o build/kernels/vfast_avx2.o build/kernels/vfast_avx512.o: CFLAGS += -Wno-psabi
+
+# Benchmark (docs/speed.md): kernels timed from C, PyTorch alongside when
+# /usr/bin/python3 has torch (optional), then the per-call cost from Lua.
+build/bench_kernels: bench/kernels.c $(filter-out src/lua%,$(wildcard src/kernels/*.c)) $(HDR)
+	@mkdir -p build
+	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -DLG_SIMD_TESTABLE -Isrc -o $@ bench/kernels.c $(wildcard src/kernels/*.c) -lm
+
+bench: build/bench_kernels $(CORE)
+	@if /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
+	  /usr/bin/python3 bench/compare_torch.py > build/torch_bench.txt; \
+	else : > build/torch_bench.txt; fi
+	./build/bench_kernels build/torch_bench.txt
+	$(LUA) bench/bench.lua
+.PHONY: bench
 # Host programs that embed Lua and link lgrad through its C API (lgrad.h):
 # examples/host/*.c, each run and checking itself.
 LUA_LIB    ?= $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)

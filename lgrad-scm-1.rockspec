@@ -26,6 +26,8 @@ build = {
         "src/lua_act.c", "src/tensor.c", "src/rng.c",
         "src/lua_softmax.c", "src/lua_loss.c",
         "src/kernels/activation.c", "src/kernels/softmax.c", "src/kernels/loss.c",
+        "src/kernels/vfast.c", "src/kernels/vfast_portable.c", "src/kernels/vfast_avx2.c",
+        "src/kernels/vfast_avx512.c",
         "src/lua_api.c", "src/lgrad_kernels.c",
       },
       incdirs = { "src" },

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "../src/kernels/activation.h"
+#include "simd_env.h"
 
 typedef long double LD;
 
@@ -39,6 +40,21 @@ typedef long double LD;
 #define ABS_TOL 1e-6
 #define REL_TOL 1e-5
 #define F32_ULP_MAX 1.0 /* regression guard, much tighter than the bound: today's worst is 0.58 */
+/* The float32 fast paths (src/kernels/vfast.c: float arithmetic, hand-written
+ * exp) measure 2.1-4.6 ulp at worst (docs/speed.md); their guard is 5 ulp.
+ * Still far inside the 1e-6 + 1e-5 |ref| bound, which is unchanged. */
+#define F32_ULP_FAST 5.0
+
+static double f32_ulp_guard(const char *label)
+{
+  static const char *const fast[] = { "sigmoid", "tanh", "silu", "gelu(tanh)", "elu",
+                                      "softplus", "softplus(1,100)", "log_sigmoid", "gelu", NULL };
+  int i;
+  for (i = 0; fast[i]; i++)
+    if (strcmp(label, fast[i]) == 0 || (strncmp(label, "elu(", 4) == 0 && i == 4))
+      return F32_ULP_FAST;
+  return F32_ULP_MAX;
+}
 
 static const LD SELU_A = 1.6732632423543772848170429916717L;
 static const LD SELU_S = 1.0507009873554804934193349852946L;
@@ -504,6 +520,7 @@ int main(int argc, char **argv)
   size_t n, n64, i, j;
   float *x = NULL, *y = NULL, *d = NULL, *dy = NULL, *g = NULL;
   double *x64 = NULL, *y64 = NULL, *d64 = NULL, *dy64 = NULL, *g64 = NULL;
+  lg_simd_from_env();
   if (argc > 1 && strcmp(argv[1], "-v") == 0) verbose = 1;
   x = make_sample(&n);
   n64 = n + NRAND64;
@@ -553,10 +570,13 @@ int main(int argc, char **argv)
       /* dy * f': when f'(x) is a double subnormal, a huge dy magnifies its
        * few bits; only the bound is checked there */
       int normal_d = rd == 0 || fabsl(rd) >= DBL_MIN;
+      /* the float32 fast paths (vfast.c) compute f' in float: the same
+       * caveat holds where f'(x) is a float subnormal or underflows */
+      int normal_d32 = rd == 0 || fabsl(rd) >= FLT_MIN;
       if (i < n) {
         measure(&s[0], c->label, "f32 forward", 1, x[i], y[i], r, 1);
         measure(&s[1], c->label, "f32 derivative", 1, x[i], d[i], rd, 1);
-        measure(&s[2], c->label, "f32 dy * f'", 1, x[i], g[i], (LD)dy[i] * rd, normal_d);
+        measure(&s[2], c->label, "f32 dy * f'", 1, x[i], g[i], (LD)dy[i] * rd, normal_d32);
       }
       measure(&s[3], c->label, "f64 forward", 0, x64[i], y64[i], r, 1);
       measure(&s[4], c->label, "f64 derivative", 0, x64[i], d64[i], rd, 1);
@@ -566,7 +586,8 @@ int main(int argc, char **argv)
     check_aliasing(c, a, p, x, n < 100000 ? n : 100000);
     for (i = 0; i < 6; i++) if (s[i].viol > worst) worst = s[i].viol;
     for (i = 0; i < 3; i++)
-      if (s[i].ulp > F32_ULP_MAX) fail(c->label, "f32 ulp error above the guard", s[i].ulp_x, s[i].ulp, F32_ULP_MAX);
+      if (s[i].ulp > f32_ulp_guard(c->label))
+        fail(c->label, "f32 ulp error above the guard", s[i].ulp_x, s[i].ulp, f32_ulp_guard(c->label));
     printf("%-16s %10.3g %10.3g %10.3g %10.3g %10.3g %10.3g %9.2g%s\n", c->label, s[0].ulp, s[1].ulp,
            s[2].ulp, s[3].ulp, s[4].ulp, s[5].ulp, worst, failures > before ? "  FAIL" : "");
     if (verbose)

@@ -15,6 +15,7 @@
 #include "../src/kernels/loss.h"
 #include "../src/kernels/softmax.h"
 #include "smx_cases.h"
+#include "simd_env.h"
 
 typedef long double ld;
 
@@ -579,6 +580,7 @@ int main(int argc, char **argv)
     print_cases(strcmp(argv[2], "f64") == 0);
     return 0;
   }
+  lg_simd_from_env();
   for (i = 0; i < ncase; i++)
     check_case(&smx_cases[i]);
   sweep();

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "activation.h"
+#include "vfast.h"
 
 /* Defaults, shared by the table and by the kernels called with p == NULL. */
 #define LEAKY_SLOPE 0.01
@@ -304,8 +305,13 @@ static lg_act_params params_or(const lg_act_params *p, double d0, double d1, int
 
 /* The parameters are copied to a local so the loops need not reload them
  * through a pointer that might alias the output. */
+#if defined(__GNUC__)
+#define LG_MAYBE_UNUSED __attribute__((unused)) /* float32 ones replaced by fast paths */
+#else
+#define LG_MAYBE_UNUSED
+#endif
 #define LG_ACT_KERNELS(NAME, D0, D1, MODE)                                              \
-  static void NAME##_f32(size_t n, float *y, const float *x, const lg_act_params *p)    \
+  LG_MAYBE_UNUSED static void NAME##_f32(size_t n, float *y, const float *x, const lg_act_params *p)    \
   {                                                                                      \
     const lg_act_params P = params_or(p, D0, D1, MODE);                                  \
     size_t i;                                                                            \
@@ -317,7 +323,7 @@ static lg_act_params params_or(const lg_act_params *p, double d0, double d1, int
     size_t i;                                                                            \
     for (i = 0; i < n; i++) y[i] = NAME##_fw(x[i], &P);                                  \
   }                                                                                      \
-  static void NAME##_b32(size_t n, float *dx, const float *dy, const float *x,          \
+  LG_MAYBE_UNUSED static void NAME##_b32(size_t n, float *dx, const float *dy, const float *x,          \
                          const lg_act_params *p)                                         \
   {                                                                                      \
     const lg_act_params P = params_or(p, D0, D1, MODE);                                  \
@@ -358,33 +364,141 @@ LG_ACT_KERNELS(hardswish, 0, 0, 0)
 LG_ACT_KERNELS(log_sigmoid, 0, 0, 0)
 LG_ACT_KERNELS(heaviside, 0, 0, 0)
 
+/* --- float32 fast paths ----------------------------------------------------
+ * The same formulas in float arithmetic on 16-lane vectors, with
+ * hand-written exp/expm1/tanh (vfast.c, dispatched by CPU feature). They
+ * trade the half-ulp of the double path for a few ulps (docs/speed.md
+ * lists the measured worst cases); NaN and +-inf answers are unchanged. */
+
+#define V32(NAME, OP)                                                            \
+  static void NAME##_v32(size_t n, float *y, const float *x, const lg_act_params *p) \
+  { (void)p; lg_vact_f32(OP, n, y, x, NULL, 0.0, 0.0); }
+#define VB32(NAME, OP)                                                           \
+  static void NAME##_vb32(size_t n, float *dx, const float *dy, const float *x,  \
+                          const lg_act_params *p)                                \
+  { (void)p; lg_vact_f32(OP, n, dx, x, dy, 0.0, 0.0); }
+V32(sigmoid, LG_VA_SIGMOID)
+V32(tanh, LG_VA_TANH)
+V32(silu, LG_VA_SILU)
+VB32(sigmoid, LG_VA_SIGMOID_D)
+VB32(tanh, LG_VA_TANH_D)
+
+/* alpha must be a float for the float path to keep its accuracy */
+static void elu_v32(size_t n, float *y, const float *x, const lg_act_params *p)
+{
+  double a = p ? p->p[0] : ELU_ALPHA;
+  if ((double)(float)a == a)
+    lg_vact_f32(LG_VA_ELU, n, y, x, NULL, a, 0.0);
+  else
+    elu_f32(n, y, x, p);
+}
+
+static void gelu_v32(size_t n, float *y, const float *x, const lg_act_params *p)
+{
+  lg_vact_f32(p && p->mode == GELU_TANH ? LG_VA_GELU_TANH : LG_VA_GELU, n, y, x, NULL, 0.0,
+              0.0);
+}
+
+/* The piecewise-linear ones: vector loops that compute in double exactly
+ * as the scalar forms above (bit-identical results), at memory speed. */
+V32(log_sigmoid, LG_VA_LOG_SIGMOID)
+VB32(log_sigmoid, LG_VA_LOG_SIGMOID_D)
+
+/* softplus: the float path for beta 1 and a float threshold (the defaults) */
+static int softplus_fast(const lg_act_params *p)
+{
+  double t = p ? p->p[1] : SOFTPLUS_THRESHOLD;
+  return (!p || p->p[0] == 1.0) && (double)(float)t == t;
+}
+static void softplus_v32(size_t n, float *y, const float *x, const lg_act_params *p)
+{
+  if (softplus_fast(p))
+    lg_vact_f32(LG_VA_SOFTPLUS, n, y, x, NULL, p ? p->p[1] : SOFTPLUS_THRESHOLD, 0.0);
+  else
+    softplus_f32(n, y, x, p);
+}
+static void softplus_vb32(size_t n, float *dx, const float *dy, const float *x,
+                          const lg_act_params *p)
+{
+  if (softplus_fast(p))
+    lg_vact_f32(LG_VA_SOFTPLUS_D, n, dx, x, dy, p ? p->p[1] : SOFTPLUS_THRESHOLD, 0.0);
+  else
+    softplus_b32(n, dx, dy, x, p);
+}
+
+V32(relu, LG_VA_RELU)
+VB32(relu, LG_VA_RELU_D)
+V32(hardsigmoid, LG_VA_HARDSIGMOID)
+VB32(hardsigmoid, LG_VA_HARDSIGMOID_D)
+V32(hardswish, LG_VA_HARDSWISH)
+VB32(hardswish, LG_VA_HARDSWISH_D)
+V32(heaviside, LG_VA_HEAVISIDE)
+VB32(heaviside, LG_VA_HEAVISIDE_D)
+
+static void leaky_relu_v32(size_t n, float *y, const float *x, const lg_act_params *p)
+{
+  lg_vact_f32(LG_VA_LEAKY, n, y, x, NULL, p ? p->p[0] : LEAKY_SLOPE, 0.0);
+}
+static void leaky_relu_vb32(size_t n, float *dx, const float *dy, const float *x,
+                            const lg_act_params *p)
+{
+  lg_vact_f32(LG_VA_LEAKY_D, n, dx, x, dy, p ? p->p[0] : LEAKY_SLOPE, 0.0);
+}
+static void relu6_v32(size_t n, float *y, const float *x, const lg_act_params *p)
+{
+  (void)p;
+  lg_vact_f32(LG_VA_HARDTANH, n, y, x, NULL, 0.0, 6.0);
+}
+static void relu6_vb32(size_t n, float *dx, const float *dy, const float *x,
+                       const lg_act_params *p)
+{
+  (void)p;
+  lg_vact_f32(LG_VA_HARDTANH_D, n, dx, x, dy, 0.0, 6.0);
+}
+/* NaN bounds (the result is NaN everywhere) keep the scalar path */
+static void hardtanh_v32(size_t n, float *y, const float *x, const lg_act_params *p)
+{
+  double lo = p ? p->p[0] : HARDTANH_MIN, hi = p ? p->p[1] : HARDTANH_MAX;
+  if (lo == lo && hi == hi) lg_vact_f32(LG_VA_HARDTANH, n, y, x, NULL, lo, hi);
+  else hardtanh_f32(n, y, x, p);
+}
+static void hardtanh_vb32(size_t n, float *dx, const float *dy, const float *x,
+                          const lg_act_params *p)
+{
+  double lo = p ? p->p[0] : HARDTANH_MIN, hi = p ? p->p[1] : HARDTANH_MAX;
+  if (lo == lo && hi == hi) lg_vact_f32(LG_VA_HARDTANH_D, n, dx, x, dy, lo, hi);
+  else hardtanh_b32(n, dx, dy, x, p);
+}
+
 /* --- the table ------------------------------------------------------------ */
 
 #define NOPARAM { NULL, 0, NULL }
 #define NUM(name, def) { name, def, NULL }
 #define KERNELS(NAME) NAME##_f32, NAME##_f64, NAME##_b32, NAME##_b64
+#define VKERNELS(NAME) NAME##_v32, NAME##_f64, NAME##_vb32, NAME##_b64
 
 LG_INTERNAL const lg_activation lg_activations[] = {
-  { "sigmoid", 0, { NOPARAM, NOPARAM }, KERNELS(sigmoid) },
-  { "tanh", 0, { NOPARAM, NOPARAM }, KERNELS(tanh) },
-  { "relu", 0, { NOPARAM, NOPARAM }, KERNELS(relu) },
-  { "leaky_relu", 1, { NUM("negative_slope", LEAKY_SLOPE), NOPARAM }, KERNELS(leaky_relu) },
-  { "elu", 1, { NUM("alpha", ELU_ALPHA), NOPARAM }, KERNELS(elu) },
+  { "sigmoid", 0, { NOPARAM, NOPARAM }, sigmoid_v32, sigmoid_f64, sigmoid_vb32, sigmoid_b64 },
+  { "tanh", 0, { NOPARAM, NOPARAM }, tanh_v32, tanh_f64, tanh_vb32, tanh_b64 },
+  { "relu", 0, { NOPARAM, NOPARAM }, VKERNELS(relu) },
+  { "leaky_relu", 1, { NUM("negative_slope", LEAKY_SLOPE), NOPARAM }, VKERNELS(leaky_relu) },
+  { "elu", 1, { NUM("alpha", ELU_ALPHA), NOPARAM }, elu_v32, elu_f64, elu_b32, elu_b64 },
   { "selu", 0, { NOPARAM, NOPARAM }, KERNELS(selu) },
   { "celu", 1, { NUM("alpha", CELU_ALPHA), NOPARAM }, KERNELS(celu) },
-  { "gelu", 1, { { "approximate", GELU_NONE, "none\0tanh\0" }, NOPARAM }, KERNELS(gelu) },
-  { "silu", 0, { NOPARAM, NOPARAM }, KERNELS(silu) },
+  { "gelu", 1, { { "approximate", GELU_NONE, "none\0tanh\0" }, NOPARAM },
+    gelu_v32, gelu_f64, gelu_b32, gelu_b64 },
+  { "silu", 0, { NOPARAM, NOPARAM }, silu_v32, silu_f64, silu_b32, silu_b64 },
   { "mish", 0, { NOPARAM, NOPARAM }, KERNELS(mish) },
   { "softplus", 2, { NUM("beta", SOFTPLUS_BETA), NUM("threshold", SOFTPLUS_THRESHOLD) },
-    KERNELS(softplus) },
+    VKERNELS(softplus) },
   { "softsign", 0, { NOPARAM, NOPARAM }, KERNELS(softsign) },
   { "hardtanh", 2, { NUM("min_val", HARDTANH_MIN), NUM("max_val", HARDTANH_MAX) },
-    KERNELS(hardtanh) },
-  { "relu6", 0, { NOPARAM, NOPARAM }, KERNELS(relu6) },
-  { "hardsigmoid", 0, { NOPARAM, NOPARAM }, KERNELS(hardsigmoid) },
-  { "hardswish", 0, { NOPARAM, NOPARAM }, KERNELS(hardswish) },
-  { "log_sigmoid", 0, { NOPARAM, NOPARAM }, KERNELS(log_sigmoid) },
-  { "heaviside", 0, { NOPARAM, NOPARAM }, KERNELS(heaviside) },
+    VKERNELS(hardtanh) },
+  { "relu6", 0, { NOPARAM, NOPARAM }, VKERNELS(relu6) },
+  { "hardsigmoid", 0, { NOPARAM, NOPARAM }, VKERNELS(hardsigmoid) },
+  { "hardswish", 0, { NOPARAM, NOPARAM }, VKERNELS(hardswish) },
+  { "log_sigmoid", 0, { NOPARAM, NOPARAM }, VKERNELS(log_sigmoid) },
+  { "heaviside", 0, { NOPARAM, NOPARAM }, VKERNELS(heaviside) },
   { NULL, 0, { NOPARAM, NOPARAM }, NULL, NULL, NULL, NULL }
 };
 

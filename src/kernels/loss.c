@@ -4,6 +4,7 @@
 #include <math.h>
 #include "loss.h"
 #include "kutil.h"
+#include "vfast.h"
 
 static int bad_reduction(lg_reduction r)
 {
@@ -71,8 +72,12 @@ LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *
         lg_st(losses, i, 0.0, f64);
       continue;
     }
-    m = lg_rowmax(c, 1, zi, f64);
-    for (j = 0; j < c; j++) {
+    m = f64 ? lg_rowmax(c, 1, zi, f64) : (double)lg_vmax_f32(c, (const float *)zi);
+    if (!f64 && eps == 0.0 && m - m == 0.0) {
+      /* float32 fast path (vfast.c): exp, store and sum fused; m finite */
+      if (!ign) dt = lg_ld(zi, (size_t)t, f64) - m;   /* before grad overwrites z */
+      s = lg_vexpsum_f32(c, (float *)gi, (const float *)zi, (float)m);
+    } else for (j = 0; j < c; j++) {
       double d = lg_ld(zi, j, f64) - m, e = exp(d);
       if (gi)
         lg_st(gi, j, e, f64);
@@ -100,7 +105,14 @@ LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *
         li = (1.0 - eps) * nll + ec * smooth;
         S = (1.0 - eps) * wt + ec * wall;
       }
-      if (gi) {
+      if (gi && !f64 && eps == 0.0) {
+        /* float32, no smoothing: grad = a (p S - [j == t] wt), p = e / s */
+        float *g = (float *)gi, f = (float)(a * S / s);
+        double gt = a * ((double)g[t] / s * S - wt);
+        for (j = 0; j < c; j++)
+          g[j] *= f;
+        g[t] = (float)gt;
+      } else if (gi) {
         for (j = 0; j < c; j++) {
           double q = eps > 0.0 ? ec * (weight ? lg_ld(weight, j, f64) : 1.0) : 0.0;
           if ((int64_t)j == t)

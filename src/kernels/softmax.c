@@ -5,6 +5,7 @@
 #include <math.h>
 #include "softmax.h"
 #include "kutil.h"
+#include "vfast.h"
 
 
 /* softmax: m = max; e_j = exp(x_j - m) stored in y; scale by 1/sum e. */
@@ -129,13 +130,21 @@ LG_ALWAYS_INLINE void run(int op, size_t outer, size_t n, size_t inner, void *y,
   }
 }
 
+/* float32 over the last dim (inner == 1) takes the vector path (vfast.c):
+ * exp, store and sum fused in one pass, sums still in double. */
 void lg_softmax_f32(size_t outer, size_t n, size_t inner, float *y, const float *x)
-{ run(OP_SOFTMAX, outer, n, inner, y, x, NULL, 0); }
+{
+  if (inner == 1) lg_vsoftmax_f32(LG_VS_SOFTMAX, outer, n, y, x);
+  else run(OP_SOFTMAX, outer, n, inner, y, x, NULL, 0);
+}
 void lg_softmax_f64(size_t outer, size_t n, size_t inner, double *y, const double *x)
 { run(OP_SOFTMAX, outer, n, inner, y, x, NULL, 1); }
 
 void lg_log_softmax_f32(size_t outer, size_t n, size_t inner, float *y, const float *x)
-{ run(OP_LOG_SOFTMAX, outer, n, inner, y, x, NULL, 0); }
+{
+  if (inner == 1) lg_vsoftmax_f32(LG_VS_LOG_SOFTMAX, outer, n, y, x);
+  else run(OP_LOG_SOFTMAX, outer, n, inner, y, x, NULL, 0);
+}
 void lg_log_softmax_f64(size_t outer, size_t n, size_t inner, double *y, const double *x)
 { run(OP_LOG_SOFTMAX, outer, n, inner, y, x, NULL, 1); }
 
@@ -170,6 +179,9 @@ LG_ALWAYS_INLINE void lse_run(size_t outer, size_t n, size_t inner, void *y,
 }
 
 void lg_logsumexp_f32(size_t outer, size_t n, size_t inner, float *y, const float *x)
-{ lse_run(outer, n, inner, y, x, 0); }
+{
+  if (inner == 1) lg_vsoftmax_f32(LG_VS_LOGSUMEXP, outer, n, y, x);
+  else lse_run(outer, n, inner, y, x, 0);
+}
 void lg_logsumexp_f64(size_t outer, size_t n, size_t inner, double *y, const double *x)
 { lse_run(outer, n, inner, y, x, 1); }

@@ -1,0 +1,37 @@
+-- bench/bench.lua - per-call cost of small activation calls through the
+-- Lua binding (run by `make bench`; needs build/lgrad/core.so on LUA_CPATH).
+-- Prints the median over 15 runs of the microseconds per call, and the
+-- Lua heap growth per out= call (0 means the call allocated nothing).
+local lg = require "lgrad"
+local REPS, N = 15, 200000
+
+local function median_us(f)
+  local t = {}
+  for r = 1, REPS do
+    local t0 = os.clock()
+    for _ = 1, N do f() end
+    t[r] = (os.clock() - t0) / N * 1e6
+  end
+  table.sort(t)
+  return t[(REPS + 1) // 2]
+end
+
+local x = lg.tensor({0.5, -1, 2}, "float32")
+local out = lg.tensor({0, 0, 0}, "float32")
+local rows = {
+  {"sigmoid(x)", function() return lg.sigmoid(x) end},
+  {"sigmoid(x, out)", function() return lg.sigmoid(x, out) end},
+}
+if lg.softmax then
+  rows[#rows + 1] = {"softmax(x)", function() return lg.softmax(x) end}
+end
+print(string.format("%-20s %10s %14s", "Lua call, 3 elems", "us/call", "KB alloc/1e5"))
+for _, r in ipairs(rows) do
+  local us = median_us(r[2])
+  collectgarbage("collect"); collectgarbage("stop")
+  local k0 = collectgarbage("count")
+  for _ = 1, 100000 do r[2]() end
+  local kb = collectgarbage("count") - k0
+  collectgarbage("restart")
+  print(string.format("%-20s %10.3f %14.1f", r[1], us, kb))
+end

@@ -1,0 +1,183 @@
+/* bench/kernels.c - time the float32 kernels directly (no Lua).
+ * Usage: bench_kernels [torch.txt]   (torch.txt: lines "op shape ns", from
+ * bench/compare_torch.py; missing rows print "-").
+ * Each row: median over REPS runs of the ns per element, GB/s (bytes read
+ * + written), ratio to a memcpy of the same bytes measured in this run,
+ * the PyTorch figure and torch/lgrad (> 1: lgrad faster). */
+#define _POSIX_C_SOURCE 199309L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kernels/activation.h"
+#include "kernels/softmax.h"
+#include "kernels/loss.h"
+#include "kernels/vfast.h"
+
+#define REPS 15
+
+static double now(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e9 + t.tv_nsec;
+}
+
+static int cmpd(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static char tnames[64][48];
+static double tns[64];
+static int nt;
+
+static double torch_ns(const char *key)
+{
+  int i;
+  for (i = 0; i < nt; i++) if (strcmp(tnames[i], key) == 0) return tns[i];
+  return -1;
+}
+
+static float *X, *Y, *G;
+static int64_t *T;
+static const lg_activation *A;
+static lg_act_params P;
+static size_t R, C;   /* rows, cols */
+
+enum { K_COPY, K_ACT, K_ACTB, K_SOFTMAX, K_LOGSOFTMAX, K_LSE, K_CE };
+
+static void run(int k)
+{
+  double loss;
+  switch (k) {
+  case K_COPY: memcpy(Y, X, R * C * sizeof(float)); break;
+  case K_ACT: A->f32(R * C, Y, X, &P); break;
+  case K_ACTB: A->b32(R * C, Y, G, X, &P); break;
+  case K_SOFTMAX: lg_softmax_f32(R, C, 1, Y, X); break;
+  case K_LOGSOFTMAX: lg_log_softmax_f32(R, C, 1, Y, X); break;
+  case K_LSE: lg_logsumexp_f32(R, C, 1, Y, X); break;
+  default:
+    lg_cross_entropy_f32(R, C, X, T, NULL, LG_NO_IGNORE, 0.0, LG_REDUCTION_MEAN, NULL, &loss, Y,
+                         NULL);
+  }
+}
+
+/* median ns per call */
+static double timeit(int k)
+{
+  double t[REPS];
+  int r, inner = R * C < 100000 ? (int)(2000000 / (R * C) + 1) : 1, i;
+  run(k);
+  for (r = 0; r < REPS; r++) {
+    double t0 = now();
+    for (i = 0; i < inner; i++) run(k);
+    t[r] = (now() - t0) / inner;
+  }
+  qsort(t, REPS, sizeof t[0], cmpd);
+  return t[REPS / 2];
+}
+
+static void row(const char *label, const char *act, int gelu_tanh, int k, size_t rows,
+                size_t cols, double bytes_per_el)
+{
+  char shape[32], key[48];
+  double ns, cp, tn, n = (double)rows * cols;
+  size_t i;
+  R = rows;
+  C = cols;
+  for (i = 0; i < rows * cols; i++) {
+    X[i] = (float)((double)rand() / RAND_MAX * 16 - 8);
+    G[i] = (float)((double)rand() / RAND_MAX * 2 - 1);
+  }
+  for (i = 0; i < rows; i++) T[i] = rand() % (int)cols;
+  if (act) {
+    A = lg_activation_find(act);
+    P.p[0] = A->params[0].def;
+    P.p[1] = A->params[1].def;
+    P.mode = gelu_tanh;
+  }
+  ns = timeit(k) / n;
+  cp = timeit(K_COPY) / n;   /* memcpy moves 8 bytes per element */
+  if (rows == 1) snprintf(shape, sizeof shape, "%g", (double)cols);
+  else snprintf(shape, sizeof shape, "[%zu,%zu]", rows, cols);
+  snprintf(key, sizeof key, "%s %s", label, shape);
+  tn = torch_ns(key);
+  printf("%-22s %-13s %9.3f %8.1f %8.2f", label, shape, ns, bytes_per_el / ns,
+         ns / (cp * bytes_per_el / 8));
+  if (tn > 0) printf(" %9.3f %7.2fx\n", tn, tn / ns);
+  else printf(" %9s %8s\n", "-", "-");
+}
+
+int main(int argc, char **argv)
+{
+  size_t big = 16000000;
+  FILE *f;
+  int lv;
+  if (argc > 1 && (f = fopen(argv[1], "r")) != NULL) {
+    char a[24], b[24];
+    double v;
+    while (nt < 64 && fscanf(f, "%23s %23s %lf", a, b, &v) == 3) {
+      snprintf(tnames[nt], sizeof tnames[nt], "%s %s", a, b);
+      tns[nt++] = v;
+    }
+    fclose(f);
+  }
+  X = malloc(big * sizeof(float));
+  Y = malloc(big * sizeof(float));
+  G = malloc(big * sizeof(float));
+  T = malloc(65536 * sizeof(int64_t));
+  if (!X || !Y || !G || !T) return 1;
+  lv = lg_simd_best();
+  printf("lgrad kernels, float32, 1 thread, dispatch level %s; median of %d runs\n",
+         lg_simd_name(lv), REPS);
+  printf("%-22s %-13s %9s %8s %8s %9s %8s\n", "op", "shape", "ns/elem", "GB/s", "x memcpy",
+         "torch ns", "speedup");
+  row("memcpy", NULL, 0, K_COPY, 1, 1000000, 8);
+  row("relu", "relu", 0, K_ACT, 1, 1000000, 8);
+  row("relu", "relu", 0, K_ACT, 1, big, 8);
+  row("relu_backward", "relu", 0, K_ACTB, 1, 1000000, 12);
+  row("leaky_relu", "leaky_relu", 0, K_ACT, 1, 1000000, 8);
+  row("hardswish", "hardswish", 0, K_ACT, 1, 1000000, 8);
+  row("sigmoid", "sigmoid", 0, K_ACT, 1, 1000000, 8);
+  row("silu", "silu", 0, K_ACT, 1, 1000000, 8);
+  row("tanh", "tanh", 0, K_ACT, 1, 1000000, 8);
+  row("gelu", "gelu", 0, K_ACT, 1, 1000000, 8);
+  row("gelu_tanh", "gelu", 1, K_ACT, 1, 1000000, 8);
+  row("softplus", "softplus", 0, K_ACT, 1, 1000000, 8);
+  row("elu", "elu", 0, K_ACT, 1, 1000000, 8);
+  row("log_sigmoid", "log_sigmoid", 0, K_ACT, 1, 1000000, 8);
+  row("sigmoid", "sigmoid", 0, K_ACT, 1, big, 8);
+  row("sigmoid_backward", "sigmoid", 0, K_ACTB, 1, 1000000, 12);
+  row("tanh_backward", "tanh", 0, K_ACTB, 1, 1000000, 12);
+  row("softmax", NULL, 0, K_SOFTMAX, 4096, 1000, 8);
+  row("log_softmax", NULL, 0, K_LOGSOFTMAX, 4096, 1000, 8);
+  row("softmax", NULL, 0, K_SOFTMAX, 65536, 10, 8);
+  row("logsumexp", NULL, 0, K_LSE, 4096, 1000, 4);
+  row("cross_entropy_fb", NULL, 0, K_CE, 4096, 1000, 8);
+  row("cross_entropy_fb", NULL, 0, K_CE, 65536, 10, 8);
+  row("softmax", NULL, 0, K_SOFTMAX, 1, 3, 8);
+  if (lv > 0) {
+    printf("\nsame rows at lower dispatch levels (ns/elem):\n");
+    for (lv = lg_simd_best() - 1; lv >= 0; lv--) {
+      lg_simd_set_level(lv);
+      printf("[%s]\n", lg_simd_name(lv));
+      row("relu", "relu", 0, K_ACT, 1, 1000000, 8);
+      row("sigmoid", "sigmoid", 0, K_ACT, 1, 1000000, 8);
+      row("tanh", "tanh", 0, K_ACT, 1, 1000000, 8);
+      row("gelu_tanh", "gelu", 1, K_ACT, 1, 1000000, 8);
+      row("gelu", "gelu", 0, K_ACT, 1, 1000000, 8);
+      row("softplus", "softplus", 0, K_ACT, 1, 1000000, 8);
+      row("sigmoid_backward", "sigmoid", 0, K_ACTB, 1, 1000000, 12);
+      row("softmax", NULL, 0, K_SOFTMAX, 4096, 1000, 8);
+      row("log_softmax", NULL, 0, K_LOGSOFTMAX, 4096, 1000, 8);
+      row("softmax", NULL, 0, K_SOFTMAX, 65536, 10, 8);
+      row("cross_entropy_fb", NULL, 0, K_CE, 4096, 1000, 8);
+    }
+    lg_simd_set_level(LG_SIMD_AUTO);
+  }
+  free(X); free(Y); free(G); free(T);
+  return 0;
+}

@@ -1,0 +1,93 @@
+/* vfast.h - fast float32 kernels with run-time CPU dispatch (no Lua).
+ *
+ * The same source (vfast_body.h on vmath.h's vectors) is compiled three
+ * times, each at its own register width: vfast_avx512.c (16 lanes, FMA),
+ * vfast_avx2.c (8 lanes, AVX2+FMA) and vfast_portable.c (4 lanes, the
+ * baseline ISA: SSE2 on x86-64, whatever the compiler vectorises
+ * elsewhere). vfast.c picks the level by CPU feature (cpuid), so the
+ * default build (plain -O2, no -march) gets the fast paths; in the shared
+ * library the pick is a GNU ifunc, resolved once by the dynamic linker, so
+ * the module keeps no mutable global state (make check-globals).
+ * Arrays are contiguous; y may equal x (and dx may equal dy or x). */
+#ifndef LG_KERNELS_VFAST_H
+#define LG_KERNELS_VFAST_H
+
+#include <stddef.h>
+#include "../lg_common.h"
+
+/* Elementwise ops of lg_vact_f32. The _D ops are derivatives:
+ * dx = dy * f'(x), dy == NULL meaning 1 (activation.h's backward rule). */
+enum {
+  LG_VA_SIGMOID,    /* 1 / (1 + exp(-x)) */
+  LG_VA_SILU,       /* x sigmoid(x) */
+  LG_VA_TANH,
+  LG_VA_ELU,        /* x > 0 ? x : a expm1(x) */
+  LG_VA_GELU_TANH,  /* x sigmoid(2 sqrt(2/pi) (x + 0.044715 x^3)) */
+  LG_VA_SIGMOID_D,  /* dy e / (1 + e)^2, e = exp(-|x|) */
+  LG_VA_TANH_D,     /* dy 4e / (1 + e)^2, e = exp(-2|x|) */
+  /* piecewise-linear ones, bit-identical to activation.c's scalar forms */
+  LG_VA_RELU, LG_VA_RELU_D,
+  LG_VA_LEAKY, LG_VA_LEAKY_D,             /* a: negative_slope */
+  LG_VA_HARDTANH, LG_VA_HARDTANH_D,       /* a, b: min_val, max_val (not NaN) */
+  LG_VA_HARDSIGMOID, LG_VA_HARDSIGMOID_D,
+  LG_VA_HARDSWISH, LG_VA_HARDSWISH_D,
+  LG_VA_HEAVISIDE, LG_VA_HEAVISIDE_D,
+  LG_VA_GELU,       /* x/2 erfc(-x/sqrt 2) */
+  LG_VA_SOFTPLUS,   /* beta 1, a = threshold (a float value) */
+  LG_VA_SOFTPLUS_D, /* dy (x > a ? 1 : sigmoid(x)) */
+  LG_VA_LOG_SIGMOID,    /* min(x, 0) - log1p(exp(-|x|)) */
+  LG_VA_LOG_SIGMOID_D,  /* dy sigmoid(-x) */
+  /* the bare building blocks, for tools/ulp_all.c */
+  LG_VA_EXP,        /* exp(x) */
+  LG_VA_EXP_NEG,    /* exp(x) for x <= 0 (softmax's exp; NaN not allowed) */
+  LG_VA_LOG1P01,    /* log1p(x) for x in [0, 1] */
+  LG_VA_COUNT
+};
+
+/* y = op(x) (or dx = dy * op'(x)); a, b are the op's parameters (elu:
+ * alpha, which must be a float value). */
+LG_INTERNAL void lg_vact_f32(int op, size_t n, float *y, const float *x, const float *dy,
+                             double a, double b);
+
+/* Row kernels over rows rows of n contiguous elements:
+ *   LG_VS_SOFTMAX      y = exp(x - m) / sum exp(x - m)      (y: rows * n)
+ *   LG_VS_LOG_SOFTMAX  y = x - (m + log sum exp(x - m))     (y: rows * n)
+ *   LG_VS_LOGSUMEXP    y = m + log sum exp(x - m)           (y: rows)
+ * with the NaN/inf rules of softmax.h. Sums are accumulated in double. */
+enum { LG_VS_SOFTMAX, LG_VS_LOG_SOFTMAX, LG_VS_LOGSUMEXP };
+LG_INTERNAL void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const float *x);
+
+/* Fused exp-sum for one row: returns sum_j exp(x_j - m) in double and,
+ * when e is not NULL, stores e_j = exp(x_j - m) (e may equal x).
+ * m must be finite. */
+LG_INTERNAL double lg_vexpsum_f32(size_t n, float *e, const float *x, float m);
+
+/* max of x[0..n-1] (n >= 1); NaN if any element is NaN. */
+LG_INTERNAL float lg_vmax_f32(size_t n, const float *x);
+
+/* Dispatch levels. lg_simd_best is what the CPU supports. Programs that
+ * compile vfast.c themselves with -DLG_SIMD_TESTABLE (tools/, bench/) can
+ * force a lower level with lg_simd_set_level (clamped; LG_SIMD_AUTO = the
+ * best; returns the level now in use); in the module it is fixed at the
+ * best and lg_simd_set_level only returns it. */
+enum { LG_SIMD_PORTABLE = 0, LG_SIMD_AVX2 = 1, LG_SIMD_AVX512 = 2, LG_SIMD_AUTO = -1 };
+LG_INTERNAL int lg_simd_level(void);
+LG_INTERNAL int lg_simd_best(void);
+LG_INTERNAL int lg_simd_set_level(int level);
+LG_INTERNAL const char *lg_simd_name(int level);
+
+/* One level's kernels (defined by vfast_body.h in each vfast_*.c). */
+typedef struct lg_vf_level {
+  void (*act)(int, size_t, float *, const float *, const float *, double, double);
+  void (*softmax)(int, size_t, size_t, float *, const float *);
+  double (*expsum)(size_t, float *, const float *, float);
+  float (*max)(size_t, const float *);
+} lg_vf_level;
+LG_INTERNAL extern const lg_vf_level lg_vf_level_portable;
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define LG_SIMD_X86 1
+LG_INTERNAL extern const lg_vf_level lg_vf_level_avx2;
+LG_INTERNAL extern const lg_vf_level lg_vf_level_avx512;
+#endif
+
+#endif

@@ -1,0 +1,38 @@
+/* vfast_avx2.c - the fast float32 kernels for AVX2+FMA: 8-lane vectors
+ * (one ymm register), a*b+c contracted to FMA, min/max by vminps/vmaxps.
+ * Called only when cpuid reports AVX2 and FMA (vfast.c). */
+#include <math.h>
+#include <string.h>
+
+#include "vfast.h"
+
+#ifdef LG_SIMD_X86
+#pragma GCC optimize("fp-contract=fast")
+#include <immintrin.h>
+
+#define LG_VW 8
+/* the constant first: a NaN x (the second operand) is returned */
+#define V_MIN(c, x) ((lg_vf)_mm256_min_ps((__m256)(c), (__m256)(x)))
+#define V_MAX(c, x) ((lg_vf)_mm256_max_ps((__m256)(c), (__m256)(x)))
+/* float halves to and from double */
+#define V_LO_D(v) ((lg_vd)_mm256_cvtps_pd(_mm256_castps256_ps128((__m256)(v))))
+#define V_HI_D(v) ((lg_vd)_mm256_cvtps_pd(_mm256_extractf128_ps((__m256)(v), 1)))
+#define V_PACK_D(lo, hi) ((lg_vf)_mm256_insertf128_ps( \
+    _mm256_castps128_ps256(_mm256_cvtpd_ps((__m256d)(lo))), _mm256_cvtpd_ps((__m256d)(hi)), 1))
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#include "vmath.h"
+#define V_HSUM_D(v) vf_hsum4((__m256d)(v))
+static inline __attribute__((always_inline)) double vf_hsum4(__m256d v)
+{
+  __m128d t = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(t, _mm_unpackhi_pd(t, t)));
+}
+
+#define VF_TGT __attribute__((target("avx2,fma")))
+#define VF_NAME(f) f##_avx2
+#include "vfast_body.h"
+#pragma GCC pop_options
+#else
+typedef int lg_vfast_avx2_unused;   /* not an x86 compiler: nothing here */
+#endif

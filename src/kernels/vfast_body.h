@@ -1,0 +1,343 @@
+/* vfast_body.h - the dispatched kernels; included once by each of
+ * vfast_avx512.c, vfast_avx2.c and vfast_portable.c after vmath.h, with
+ * VF_TGT (a target attribute) and VF_NAME (a suffixer). */
+
+/* Runs EXPR (on lg_vf v = x[i..], g = dy[i..] or 1) over n elements; the
+ * tail goes through a padded buffer so every lane computes. */
+#define VF_LOOP(EXPR)                                                        \
+  do {                                                                       \
+    size_t i_ = 0;                                                           \
+    for (; i_ + LG_VW <= n; i_ += LG_VW) {                                   \
+      lg_vf v = v_ld(x + i_), g = dy ? v_ld(dy + i_) : one;                  \
+      (void)g;                                                               \
+      v_st(y + i_, EXPR);                                                    \
+    }                                                                        \
+    if (i_ < n) {                                                            \
+      float bx_[LG_VW] = { 0 }, bg_[LG_VW] = { 0 };                          \
+      lg_vf v, g;                                                            \
+      memcpy(bx_, x + i_, (n - i_) * sizeof(float));                         \
+      if (dy) memcpy(bg_, dy + i_, (n - i_) * sizeof(float));                \
+      v = v_ld(bx_);                                                         \
+      g = dy ? v_ld(bg_) : one;                                              \
+      (void)g;                                                               \
+      v_st(bx_, EXPR);                                                       \
+      memcpy(y + i_, bx_, (n - i_) * sizeof(float));                         \
+    }                                                                        \
+  } while (0)
+
+/* --- piecewise-linear functions ------------------------------------------
+ * Computed on double lanes exactly as activation.c's scalar forms (same
+ * comparisons, one rounding to float), so results are bit-identical to
+ * them; the work is a few operations per element, so the loop runs at
+ * memory speed. Each takes x, g (dy or 1) and the two parameters. */
+LG_ALWAYS_INLINE lg_vd d_set(double a) { lg_vd v = { 0 }; return v + a; }
+LG_ALWAYS_INLINE lg_vd d_nan_or(lg_vd x, lg_vd v) { return v_seld(x != x, x, v); }
+/* dy * d, but 0 where d == 0 and dy is not NaN (grad_mul) */
+LG_ALWAYS_INLINE lg_vd d_grad(lg_vd g, lg_vd d)
+{
+  return v_seld((d == 0.0) & (g == g), d_set(0.0), g * d);
+}
+/* leaky_relu: x > 0 ? x : slope x */
+LG_ALWAYS_INLINE lg_vd d_leaky(lg_vd x, lg_vd g, double s, double b)
+{
+  (void)g; (void)b;
+  return v_seld(x > 0.0, x, x * s);
+}
+LG_ALWAYS_INLINE lg_vd d_leaky_d(lg_vd x, lg_vd g, double s, double b)
+{
+  (void)b;
+  return d_grad(g, v_seld(x > 0.0, d_set(1.0), d_nan_or(x, d_set(s))));
+}
+/* hardtanh: min(max(x, lo), hi) in that order (relu6: lo 0, hi 6) */
+LG_ALWAYS_INLINE lg_vd d_htanh(lg_vd x, lg_vd g, double lo, double hi)
+{
+  lg_vd t = v_seld(x < lo, d_set(lo), x);
+  (void)g;
+  return v_seld(t > hi, d_set(hi), t);
+}
+LG_ALWAYS_INLINE lg_vd d_htanh_d(lg_vd x, lg_vd g, double lo, double hi)
+{
+  return d_grad(g, v_seld((x <= lo) | (x >= hi), d_set(0.0), d_nan_or(x, d_set(1.0))));
+}
+/* hardsigmoid: relu6(x + 3) / 6; ' = 1/6 on (-3, 3) */
+LG_ALWAYS_INLINE lg_vd d_hsig(lg_vd x, lg_vd g, double a, double b)
+{
+  (void)a; (void)b;
+  return d_htanh(x + 3.0, g, 0.0, 6.0) / 6.0;
+}
+LG_ALWAYS_INLINE lg_vd d_hsig_d(lg_vd x, lg_vd g, double a, double b)
+{
+  (void)a; (void)b;
+  return d_grad(g, v_seld((x > -3.0) & (x < 3.0), d_set(1.0 / 6.0), d_nan_or(x, d_set(0.0))));
+}
+/* hardswish: x relu6(x + 3) / 6; ' = 0, (2x + 3)/6, 1 */
+LG_ALWAYS_INLINE lg_vd d_hswish(lg_vd x, lg_vd g, double a, double b)
+{
+  (void)a; (void)b;
+  return x * d_htanh(x + 3.0, g, 0.0, 6.0) / 6.0;
+}
+LG_ALWAYS_INLINE lg_vd d_hswish_d(lg_vd x, lg_vd g, double a, double b)
+{
+  lg_vd d = v_seld(x <= 3.0, (2.0 * x + 3.0) / 6.0, d_nan_or(x, d_set(1.0)));
+  (void)a; (void)b;
+  return d_grad(g, v_seld(x < -3.0, d_set(0.0), d));
+}
+/* heaviside: x > 0 ? 1 : 0 (NaN stays); ' = 0 */
+LG_ALWAYS_INLINE lg_vd d_heavi(lg_vd x, lg_vd g, double a, double b)
+{
+  (void)g; (void)a; (void)b;
+  return v_seld(x > 0.0, d_set(1.0), d_nan_or(x, d_set(0.0)));
+}
+LG_ALWAYS_INLINE lg_vd d_heavi_d(lg_vd x, lg_vd g, double a, double b)
+{
+  (void)a; (void)b;
+  return d_grad(g, d_nan_or(x, d_set(0.0)));
+}
+#define V_DD(F, v, g) v_pack_d(F(v_lo_d(v), v_lo_d(g), a, b), F(v_hi_d(v), v_hi_d(g), a, b))
+
+static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
+                                 const float *dy, double a, double b)
+{
+  const lg_vf one = v_set(1.0f);
+  const float af = (float)a;
+  switch (op) {
+  case LG_VA_SIGMOID: VF_LOOP(v_sigmoid(v)); break;
+  case LG_VA_SILU: VF_LOOP(v_silu(v)); break;
+  case LG_VA_TANH: VF_LOOP(v_tanh(v)); break;
+  case LG_VA_ELU: VF_LOOP(v_sel(v > 0.0f, v, af * v_expm1_neg(v))); break;
+  case LG_VA_GELU_TANH: VF_LOOP(v_gelu_tanh(v)); break;
+  case LG_VA_SIGMOID_D: VF_LOOP(v_grad_mul(g, v_sigmoid_d(v))); break;
+  case LG_VA_TANH_D: VF_LOOP(v_grad_mul(g, v_tanh_d(v))); break;
+  /* relu in float: its result is x or 0, exact */
+  case LG_VA_RELU: VF_LOOP(v_sel(v < 0.0f, v_set(0.0f), v)); break;
+  case LG_VA_RELU_D:
+    VF_LOOP(v_grad_mul(g, v_sel(v > 0.0f, one, v_sel(v != v, v, v_set(0.0f))))); break;
+  case LG_VA_LEAKY: VF_LOOP(V_DD(d_leaky, v, g)); break;
+  case LG_VA_LEAKY_D: VF_LOOP(V_DD(d_leaky_d, v, g)); break;
+  case LG_VA_HARDTANH: VF_LOOP(V_DD(d_htanh, v, g)); break;
+  case LG_VA_HARDTANH_D: VF_LOOP(V_DD(d_htanh_d, v, g)); break;
+  case LG_VA_HARDSIGMOID: VF_LOOP(V_DD(d_hsig, v, g)); break;
+  case LG_VA_HARDSIGMOID_D: VF_LOOP(V_DD(d_hsig_d, v, g)); break;
+  case LG_VA_HARDSWISH: VF_LOOP(V_DD(d_hswish, v, g)); break;
+  case LG_VA_HARDSWISH_D: VF_LOOP(V_DD(d_hswish_d, v, g)); break;
+  case LG_VA_HEAVISIDE: VF_LOOP(V_DD(d_heavi, v, g)); break;
+  case LG_VA_HEAVISIDE_D: VF_LOOP(V_DD(d_heavi_d, v, g)); break;
+  case LG_VA_GELU: VF_LOOP(v_gelu_erf(v)); break;
+  case LG_VA_SOFTPLUS: VF_LOOP(v_softplus(v, af)); break;
+  case LG_VA_SOFTPLUS_D:
+    VF_LOOP(v_grad_mul(g, v_sel(v > af, one, v_sigmoid(v)))); break;
+  case LG_VA_LOG_SIGMOID: VF_LOOP(v_log_sigmoid(v)); break;
+  case LG_VA_LOG_SIGMOID_D: VF_LOOP(v_grad_mul(g, v_sigmoid(-v))); break;
+  case LG_VA_LOG1P01: VF_LOOP(v_log1p01(v)); break;
+  case LG_VA_EXP: VF_LOOP(v_exp(v)); break;
+  case LG_VA_EXP_NEG: VF_LOOP(v_exp_neg(v)); break;
+  default: break;
+  }
+}
+
+/* max of x[0..n-1]; NaN if any is NaN. The tail is padded with x[0]. */
+static VF_TGT float VF_NAME(vmax)(size_t n, const float *x)
+{
+  lg_vf m = v_set(x[0]);
+  lg_vi nan = { 0 };
+  size_t i = 0;
+  float r;
+  int k, anynan = 0;
+  if (n < 2 * LG_VW) {   /* short rows (cross-entropy over few classes): scalar */
+    r = x[0];
+    for (i = 0; i < n; i++) {
+      r = x[i] > r ? x[i] : r;
+      anynan |= x[i] != x[i];
+    }
+    return anynan ? (float)NAN : r;
+  }
+  for (; i + LG_VW <= n; i += LG_VW) {
+    lg_vf v = v_ld(x + i);
+    nan |= v != v;
+    m = v_sel(v > m, v, m);
+  }
+  if (i < n) {
+    float b[LG_VW];
+    lg_vf v;
+    for (k = 0; k < LG_VW; k++) b[k] = i + k < n ? x[i + k] : x[0];
+    v = v_ld(b);
+    nan |= v != v;
+    m = v_sel(v > m, v, m);
+  }
+  r = m[0];
+  for (k = 0; k < LG_VW; k++) {
+    r = m[k] > r ? m[k] : r;
+    anynan |= nan[k];
+  }
+  return anynan ? (float)NAN : r;
+}
+
+/* sum_j exp(x_j - m) in double, e_j stored when e != NULL (m finite) */
+static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float m)
+{
+  lg_vd s0 = { 0 }, s1 = { 0 };
+  const lg_vf mv = v_set(m);
+  size_t i = 0;
+  double s;
+  int k;
+  /* four vectors at a time: their pairwise float sum (two roundings,
+   * relative error <= 2^-23 of terms <= 1) goes to the double sums */
+  for (; i + 4 * LG_VW <= n; i += 4 * LG_VW) {
+    lg_vf v0 = v_exp_neg(v_ld(x + i) - mv), v1 = v_exp_neg(v_ld(x + i + LG_VW) - mv);
+    lg_vf v2 = v_exp_neg(v_ld(x + i + 2 * LG_VW) - mv);
+    lg_vf v3 = v_exp_neg(v_ld(x + i + 3 * LG_VW) - mv), v;
+    if (e) {
+      v_st(e + i, v0);
+      v_st(e + i + LG_VW, v1);
+      v_st(e + i + 2 * LG_VW, v2);
+      v_st(e + i + 3 * LG_VW, v3);
+    }
+    v = (v0 + v1) + (v2 + v3);
+    s0 += v_lo_d(v);
+    s1 += v_hi_d(v);
+  }
+  for (; i + LG_VW <= n; i += LG_VW) {
+    lg_vf v = v_exp_neg(v_ld(x + i) - mv);
+    if (e) v_st(e + i, v);
+    s0 += v_lo_d(v);
+    s1 += v_hi_d(v);
+  }
+  if (i < n) {
+    float b[LG_VW];
+    lg_vf v;
+    for (k = 0; k < LG_VW; k++)   /* exp(-inf) = 0: the padding adds nothing */
+      b[k] = i + k < n ? x[i + k] : -INFINITY;
+    v = v_exp_neg(v_ld(b) - mv);
+    if (e) {
+      v_st(b, v);
+      for (k = 0; i + k < n; k++) e[i + k] = b[k];
+    }
+    s0 += v_lo_d(v);
+    s1 += v_hi_d(v);
+  }
+  s0 += s1;
+#ifdef V_HSUM_D   /* the level's shuffle tree: no add chain through memory */
+  (void)k;
+  s = V_HSUM_D(s0);
+#else
+  s = 0.0;
+  for (k = 0; k < LG_VW / 2; k++) s += s0[k];
+#endif
+  return s;
+}
+
+/* A row whose max m is NaN, +inf, or -inf (all -inf): softmax and
+ * log_softmax give NaN; logsumexp gives m itself (NaN, +inf, or -inf = log 0). */
+LG_ALWAYS_INLINE void vf_special_row(int op, size_t n, float *yr, float m)
+{
+  size_t i;
+  if (op == LG_VS_LOGSUMEXP) *yr = m;
+  else for (i = 0; i < n; i++) yr[i] = NAN;
+}
+
+/* Short rows (n <= VF_SHORT): a chunk of rows at a time, so that the exp
+ * runs on full vectors across row boundaries: per row max and x - m into
+ * a buffer (scalar, n is small), one vector exp pass over the chunk, then
+ * per row the double sum and the output. */
+#define VF_SHORT 64
+#define VF_CHUNK 1024
+static VF_TGT void VF_NAME(vsoftmax_short)(int op, size_t rows, size_t n, float *y,
+                                           const float *x)
+{
+  float buf[VF_CHUNK + LG_VW], mrow[VF_CHUNK];
+  size_t R = VF_CHUNK / n, r0, r, j, i;
+  for (r0 = 0; r0 < rows; r0 += R) {
+    size_t nr = rows - r0 < R ? rows - r0 : R, len = nr * n;
+    for (r = 0; r < nr; r++) {
+      const float *xr = x + (r0 + r) * n;
+      float m = xr[0], mm;
+      int nan = m != m;
+      for (j = 1; j < n; j++) {
+        m = xr[j] > m ? xr[j] : m;
+        nan |= xr[j] != xr[j];
+      }
+      mrow[r] = nan ? (float)NAN : m;
+      mm = m - m == 0.0f ? m : 0.0f;   /* special rows: any finite shift */
+      for (j = 0; j < n; j++) buf[r * n + j] = xr[j] - mm;
+    }
+    for (i = len; i % LG_VW; i++) buf[i] = 0.0f;
+    for (i = 0; i < len; i += LG_VW) v_st(buf + i, v_exp_neg(v_ld(buf + i)));
+    for (r = 0; r < nr; r++) {
+      const float *e = buf + r * n, *xr = x + (r0 + r) * n;
+      float m = mrow[r], *yr = op == LG_VS_LOGSUMEXP ? y + r0 + r : y + (r0 + r) * n;
+      double s0 = 0.0, s1 = 0.0, s;
+      if (!(m - m == 0.0f)) {
+        vf_special_row(op, n, yr, m);
+        continue;
+      }
+      for (j = 0; j + 1 < n; j += 2) {
+        s0 += e[j];
+        s1 += e[j + 1];
+      }
+      if (j < n) s0 += e[j];
+      s = s0 + s1;
+      if (op == LG_VS_SOFTMAX) {
+        const float inv = (float)(1.0 / s);
+        for (j = 0; j < n; j++) yr[j] = e[j] * inv;
+      } else if (op == LG_VS_LOGSUMEXP) {
+        *yr = (float)((double)m + log(s));
+      } else {
+        const double c = (double)m + log(s);
+        for (j = 0; j < n; j++) yr[j] = (float)((double)xr[j] - c);
+      }
+    }
+  }
+}
+
+/* Long rows: a max pass, a fused exp-store-sum pass, and a scale pass
+ * over a row that is still in L1/L2. */
+static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, const float *x)
+{
+  size_t r, i;
+  if (n > 0 && n <= VF_SHORT) {
+    VF_NAME(vsoftmax_short)(op, rows, n, y, x);
+    return;
+  }
+  for (r = 0; r < rows; r++) {
+    const float *xr = x + r * n;
+    float *yr = op == LG_VS_LOGSUMEXP ? y + r : y + r * n;
+    float m;
+    double s;
+    if (n == 0) {
+      if (op == LG_VS_LOGSUMEXP) *yr = -INFINITY;
+      continue;
+    }
+    m = VF_NAME(vmax)(n, xr);
+    if (!(m - m == 0.0f)) {
+      vf_special_row(op, n, yr, m);
+      continue;
+    }
+    s = VF_NAME(vexpsum)(n, op == LG_VS_SOFTMAX ? yr : NULL, xr, m);
+    if (op == LG_VS_SOFTMAX) {
+      const float inv = (float)(1.0 / s);
+      i = 0;
+      for (; i + LG_VW <= n; i += LG_VW) v_st(yr + i, v_ld(yr + i) * inv);
+      for (; i < n; i++) yr[i] *= inv;
+    } else if (op == LG_VS_LOGSUMEXP) {
+      *yr = (float)((double)m + log(s));
+    } else {
+      /* y = x - (m + log s), in double and rounded once */
+      const double c = (double)m + log(s);
+      i = 0;
+      for (; i + LG_VW <= n; i += LG_VW) {
+        lg_vf v = v_ld(xr + i);
+        v_st(yr + i, v_pack_d(v_lo_d(v) - c, v_hi_d(v) - c));
+      }
+      for (; i < n; i++) yr[i] = (float)((double)xr[i] - c);
+    }
+  }
+}
+
+#undef VF_LOOP
+#undef VF_SHORT
+#undef VF_CHUNK
+#undef V_DD
+
+LG_INTERNAL const lg_vf_level VF_NAME(lg_vf_level) = {
+  VF_NAME(vact), VF_NAME(vsoftmax), VF_NAME(vexpsum), VF_NAME(vmax)
+};
