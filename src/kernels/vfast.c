@@ -109,11 +109,13 @@ float lg_vmax_f32(size_t n, const float *x) { return cur()->max(n, x); }
 int lg_simd_set_level(int level) { (void)level; return detect(); }
 int lg_simd_level(void) { return detect(); }
 
-/* ifunc resolvers: run once by the dynamic linker, before any call */
-static vact_fn resolve_vact(void) { return level_table(detect())->act; }
-static vsoftmax_fn resolve_vsoftmax(void) { return level_table(detect())->softmax; }
-static vexpsum_fn resolve_vexpsum(void) { return level_table(detect())->expsum; }
-static vmax_fn resolve_vmax(void) { return level_table(detect())->max; }
+/* ifunc resolvers: run once by the dynamic linker, before any call
+ * (`used`: clang does not count the ifunc attribute as a use) */
+#define LG_RESOLVER static __attribute__((used))
+LG_RESOLVER vact_fn resolve_vact(void) { return level_table(detect())->act; }
+LG_RESOLVER vsoftmax_fn resolve_vsoftmax(void) { return level_table(detect())->softmax; }
+LG_RESOLVER vexpsum_fn resolve_vexpsum(void) { return level_table(detect())->expsum; }
+LG_RESOLVER vmax_fn resolve_vmax(void) { return level_table(detect())->max; }
 
 void lg_vact_f32(int op, size_t n, float *y, const float *x, const float *dy, double a,
                  double b) __attribute__((ifunc("resolve_vact")));

@@ -7,7 +7,11 @@
 #include "vfast.h"
 
 #ifdef LG_SIMD_X86
+#if defined(__clang__)
+#pragma clang fp contract(fast)
+#else
 #pragma GCC optimize("fp-contract=fast")
+#endif
 #include <immintrin.h>
 
 #define LG_VW 8
@@ -19,8 +23,12 @@
 #define V_HI_D(v) ((lg_vd)_mm256_cvtps_pd(_mm256_extractf128_ps((__m256)(v), 1)))
 #define V_PACK_D(lo, hi) ((lg_vf)_mm256_insertf128_ps( \
     _mm256_castps128_ps256(_mm256_cvtpd_ps((__m256d)(lo))), _mm256_cvtpd_ps((__m256d)(hi)), 1))
+#if defined(__clang__)   /* clang ignores GCC's target pragma: tag every function */
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#endif
 #include "vmath.h"
 #define V_HSUM_D(v) vf_hsum4((__m256d)(v))
 static inline __attribute__((always_inline)) double vf_hsum4(__m256d v)
@@ -32,7 +40,11 @@ static inline __attribute__((always_inline)) double vf_hsum4(__m256d v)
 #define VF_TGT __attribute__((target("avx2,fma")))
 #define VF_NAME(f) f##_avx2
 #include "vfast_body.h"
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 #else
 typedef int lg_vfast_avx2_unused;   /* not an x86 compiler: nothing here */
 #endif

@@ -8,7 +8,11 @@
 #include "vfast.h"
 
 #ifdef LG_SIMD_X86
+#if defined(__clang__)
+#pragma clang fp contract(fast)
+#else
 #pragma GCC optimize("fp-contract=fast")
+#endif
 #include <immintrin.h>
 
 #define LG_VW 16
@@ -21,15 +25,23 @@
     _mm512_extractf64x4_pd(_mm512_castps_pd((__m512)(v)), 1))))
 #define V_PACK_D(lo, hi) ((lg_vf)_mm512_insertf32x8( \
     _mm512_castps256_ps512(_mm512_cvtpd_ps((__m512d)(lo))), _mm512_cvtpd_ps((__m512d)(hi)), 1))
+#if defined(__clang__)   /* clang ignores GCC's target pragma: tag every function */
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,fma")
+#endif
 #include "vmath.h"
 #define V_HSUM_D(v) _mm512_reduce_add_pd((__m512d)(v))
 
 #define VF_TGT __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma")))
 #define VF_NAME(f) f##_avx512
 #include "vfast_body.h"
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 #else
 typedef int lg_vfast_avx512_unused;   /* not an x86 compiler: nothing here */
 #endif
