@@ -60,3 +60,38 @@ describe("empty tensors", function()
     assert.are.equal(0, lg.dot(lg.zeros(0), lg.zeros(0)))
   end)
 end)
+
+describe("a finalizer that closes a tensor in the middle of a call", function()
+  -- Any allocation may run the collector, and so a __gc that closes an
+  -- argument of the running call. The call must notice: an error naming
+  -- the closed tensor, or a correct result, never a read of freed memory.
+  local calls = {
+    add = function(x) return x + 1 end,
+    add_table = function(x) return lg.add(x, {1}) end,
+    exp = function(x) return x:exp() end,
+    sum_dim = function(x) return x:view(100, 1000):sum(1) end,
+    clone = function(x) return x:clone() end,
+    transpose_copy = function(x) return x:view(100, 1000):t():contiguous() end,
+    relu = function(x) return lg.relu(x) end,
+    softmax = function(x) return lg.softmax(x:view(100, 1000)) end,
+    cross_entropy = function(x) return lg.cross_entropy(x:view(100, 1000), lg.ones(100)) end,
+    matmul = function(x) return lg.matmul(x:view(100, 1000), lg.ones(1000, 2)) end,
+    dot = function(x) return lg.dot(x, lg.ones(100000)) end,
+    allclose = function(x) return lg.allclose(x, lg.tensor({0}, "float64")) end,
+    totable = function(x) return x:view(1000, 100):totable() end,
+  }
+  for name, call in pairs(calls) do
+    it(name, function()
+      for _ = 1, 5 do
+        local x = lg.rand(100000)
+        setmetatable({}, { __gc = function() x:close() end })   -- garbage at once
+        local ok, err = pcall(call, x)
+        if not ok then
+          assert.truthy(tostring(err):find("closed", 1, true), tostring(err))
+        end
+        x = nil
+        collectgarbage()
+      end
+    end)
+  end
+end)

@@ -76,6 +76,13 @@ LG_INTERNAL void lgL_finish(lua_State *L, lg_tensor *out, lg_tensor *w);
 /* Add funcs to the module table and methods to the methods table (either may be NULL). */
 LG_INTERNAL void lgL_register(lua_State *L, int mod, const luaL_Reg *funcs, int meth,
                               const luaL_Reg *methods);
+/* Any allocation may run the collector and so a Lua finalizer that closes
+ * a tensor this call is using. Bindings therefore take data pointers and
+ * arrays only after their last allocation, and call lgL_recheck(L) there:
+ * it raises "tensor is closed" for any tensor on the stack that was. */
+LG_INTERNAL void lgL_recheck(lua_State *L);
+/* Push a new contiguous copy, converted to dtype dt, of the tensor at idx. */
+LG_INTERNAL lg_tensor *lgL_copynew(lua_State *L, int idx, lg_dtype dt);
 /* The tensor at arg, replaced on the stack by a contiguous copy if needed. */
 LG_INTERNAL lg_tensor *lgL_contiguous(lua_State *L, int arg);
 /* A 1-based or negative dim argument (default def when absent) -> 0-based. */

@@ -138,6 +138,7 @@ static void run(lua_State *L, const lg_activation *a, const lg_act_params *p, lg
   lg_tensor *o = lgL_out(L, outarg, x->dtype, x->ndim, x->size);
   lg_tensor *dst = lgL_dest(L, o, lgL_clash(o, x, 1) || lgL_clash(o, dy, 1));
   size_t n = (size_t)lgL_numel(x);
+  lgL_recheck(L);   /* the allocations may have run a finalizer that closed x or dy */
   if (x->dtype == LG_F64) {
     if (backward)
       a->b64(n, (double *)lgL_data(dst), dy ? (const double *)lgL_data(dy) : NULL,

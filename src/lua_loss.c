@@ -320,7 +320,10 @@ static int class_loss(lua_State *L, int nll, int want_grad) {
     return lgL_argerror(L, ARG_OUT, "out holds per-sample losses: it needs reduction 'none'");
   }
   {
-    void *g = gw ? lgL_data(gw) : NULL, *ls = lw ? lgL_data(lw) : NULL;
+    void *g, *ls;
+    lgL_recheck(L);   /* after the last allocation: every input still open */
+    g = gw ? lgL_data(gw) : NULL;
+    ls = lw ? lgL_data(lw) : NULL;
     int64_t ign = o.has_ignore ? -1 : LG_NO_IGNORE;
     const void *zd = lgL_data(z);
     size_t un = (size_t)n, uc = (size_t)c;
@@ -395,6 +398,7 @@ static const void *bce_weight(lua_State *L, int idx, const lg_tensor *z, const c
   if (w->ndim == z->ndim && !memcmp(w->size, z->size, (size_t)nd * sizeof(int64_t)))
     return lgL_data(w);   /* already the logits' shape, contiguous */
   full = lgL_new(L, z->dtype, z->ndim, z->size);
+  lgL_recheck(L);
   lgL_array(w, &a);
   lg_expand(&a, z->ndim, z->size, &e);
   lgL_array(full, &f);
@@ -436,7 +440,10 @@ static int bce(lua_State *L, int want_grad) {
   }
   /* Everything is the logits' shape by now: one row of cnt elements. */
   {
-    void *g = gw ? lgL_data(gw) : NULL, *ls = lw ? lgL_data(lw) : NULL;
+    void *g, *ls;
+    lgL_recheck(L);   /* after the last allocation: every input still open */
+    g = gw ? lgL_data(gw) : NULL;
+    ls = lw ? lgL_data(lw) : NULL;
     if (z->dtype == LG_F64)
       st = lg_bce_with_logits_f64(1, cnt, (const double *)lgL_data(z), (const double *)lgL_data(y),
                                   (const double *)w, 0, 1, (const double *)pw, 0, 1, o.red,

@@ -52,12 +52,14 @@ static int binary(lua_State *L, int op) {
     return lgL_argerror(L, 2, lua_pushfstring(L, "shapes %s and %s cannot be broadcast", x, y));
   }
   out = lgL_out(L, 3, dt, nd, size);
+  lgL_recheck(L);   /* arrays stay valid while their tensors stay open */
   lg_expand(&a, nd, size, &ea);
   lg_expand(&b, nd, size, &eb);
   lgL_array(out, &o);
   if (bad_alias(out, L, 1, &ea, &o) || bad_alias(out, L, 2, &eb, &o)) {
     lg_tensor *tmp = lgL_new(L, dt, nd, size);
     lg_array ta;
+    lgL_recheck(L);
     lgL_array(tmp, &ta);
     lg_binary(op, &ta, &ea, &eb);
     lg_copy(&o, &ta);
@@ -78,12 +80,14 @@ static int unary(lua_State *L, int op, double p, int outarg) {
   lg_tensor *x = lgL_checkin(L, 1, -1), *out;
   lg_array a, o;
   out = lgL_out(L, outarg, x->dtype, x->ndim, x->size);
+  lgL_recheck(L);
   lgL_array(x, &a);
   lgL_array(out, &o);
   if (lgL_sharestorage(x, out) && (a.data != o.data ||
       memcmp(a.stride, o.stride, (size_t)a.ndim * sizeof(int64_t)) != 0)) {
     lg_tensor *tmp = lgL_new(L, x->dtype, x->ndim, x->size);
     lg_array ta;
+    lgL_recheck(L);
     lgL_array(tmp, &ta);
     lg_unary(op, p, &ta, &a);
     lg_copy(&o, &ta);
@@ -156,6 +160,7 @@ static int reduce(lua_State *L, int op, int want_index, int index_only) {
     idx = (int64_t *)lua_newuserdata(L, (outer * inner > 0 ? outer * inner : 1) * sizeof(int64_t));
     ix = lgL_new(L, t->dtype, nd, size);
   }
+  lgL_recheck(L);
   lg_reduce(op, t->dtype, outer, n, inner, lgL_data(t), lgL_data(y), idx);
   if (ix) {
     size_t i;
@@ -196,6 +201,7 @@ static int l_dot(lua_State *L) {
   if (a->ndim != 1) lgL_argerror(L, 1, lua_pushfstring(L, "1-d tensor expected, got %d-d", a->ndim));
   if (b->ndim != 1) lgL_argerror(L, 2, lua_pushfstring(L, "1-d tensor expected, got %d-d", b->ndim));
   if (a->size[0] != b->size[0]) size_mismatch(L, a, b);
+  lgL_recheck(L);   /* converting b may have run a finalizer */
   lua_pushnumber(L, (lua_Number)dot_contig(a, b));
   return 1;
 }
@@ -212,6 +218,7 @@ static int l_matmul(lua_State *L) {
     lgL_argerror(L, 2, lua_pushfstring(L, "1-d or 2-d tensor expected, got %d-d", b->ndim));
   if (a->ndim == 1 && b->ndim == 1) {
     if (a->size[0] != b->size[0]) size_mismatch(L, a, b);
+    lgL_recheck(L);   /* converting b may have run a finalizer */
     lua_pushnumber(L, (lua_Number)dot_contig(a, b));
     return 1;
   }
@@ -224,9 +231,11 @@ static int l_matmul(lua_State *L) {
   a = lgL_contiguous(L, 1);
   b = lgL_contiguous(L, 2);
   c = lgL_out(L, 3, a->dtype, nd, size);
+  lgL_recheck(L);
   if (lgL_sharestorage(c, a) || lgL_sharestorage(c, b)) {
     lg_tensor *tmp = lgL_new(L, a->dtype, nd, size);
     lg_array s, o;
+    lgL_recheck(L);
     st = lg_matmul(a->dtype, (size_t)m, (size_t)k, (size_t)n, lgL_data(a), lgL_data(b), lgL_data(tmp));
     lgL_array(tmp, &s);
     lgL_array(c, &o);
@@ -248,6 +257,7 @@ static int l_outer(lua_State *L) {
   size[0] = a->size[0];
   size[1] = b->size[0];
   c = lgL_out(L, 3, a->dtype, 2, size);
+  lgL_recheck(L);
   if (lgL_sharestorage(c, a) || lgL_sharestorage(c, b))
     lgL_argerror(L, 3, "out must not share storage with the inputs");
   lgL_array(a, &x);
@@ -275,15 +285,11 @@ static int compare_args(lua_State *L, lg_array *ea, lg_array *eb, int broadcast)
   if (a->dtype != b->dtype) {
     lg_tensor *w;
     int which = a->dtype == LG_F32 ? 1 : 2;
-    lg_tensor *src = which == 1 ? a : b;
-    lg_array s, d;
-    w = lgL_new(L, LG_F64, src->ndim, src->size);
-    lgL_array(src, &s);
-    lgL_array(w, &d);
-    lg_copy(&d, &s);
+    w = lgL_copynew(L, which, LG_F64);
     lua_replace(L, which);
     if (which == 1) a = w; else b = w;
   }
+  lgL_recheck(L);
   lgL_array(a, &x);
   lgL_array(b, &y);
   if (!broadcast) {

@@ -31,6 +31,7 @@ static int forward(lua_State *L, fam_f32 f32, fam_f64 f64) {
   layout(z, d, &outer, &n, &inner);
   out = lgL_out(L, 3, z->dtype, z->ndim, z->size);
   w = lgL_dest(L, out, lgL_clash(out, z, 1));
+  lgL_recheck(L);
   if (z->dtype == LG_F64) f64(outer, n, inner, (double *)lgL_data(w), (const double *)lgL_data(z));
   else f32(outer, n, inner, (float *)lgL_data(w), (const float *)lgL_data(z));
   lgL_finish(L, out, w);
@@ -56,6 +57,7 @@ static int l_logsumexp(lua_State *L) {
   }
   out = lgL_out(L, 4, z->dtype, nd, size);
   w = lgL_dest(L, out, lgL_clash(out, z, 0));
+  lgL_recheck(L);
   if (z->dtype == LG_F64)
     lg_logsumexp_f64(outer, n, inner, (double *)lgL_data(w), (const double *)lgL_data(z));
   else
@@ -81,6 +83,7 @@ static int backward(lua_State *L, bwd_f32 f32, bwd_f64 f64) {
   layout(g, d, &outer, &n, &inner);
   out = lgL_out(L, 4, g->dtype, g->ndim, g->size);
   w = lgL_dest(L, out, lgL_clash(out, g, 1) || lgL_clash(out, y, 1));
+  lgL_recheck(L);
   if (g->dtype == LG_F64)
     f64(outer, n, inner, (double *)lgL_data(w), (const double *)lgL_data(g), (const double *)lgL_data(y));
   else
@@ -112,13 +115,7 @@ static int l_softmax_jacobian(lua_State *L) {
   rows = z->ndim == 2 ? z->size[0] : 1;
   c = z->size[z->ndim - 1];
   /* z as a contiguous float64 copy, then p from it (both on the stack). */
-  zd = lgL_new(L, LG_F64, z->ndim, z->size);
-  {
-    lg_array a, b;
-    lgL_array(z, &a);
-    lgL_array(zd, &b);
-    lg_copy(&b, &a);
-  }
+  zd = lgL_copynew(L, 1, LG_F64);
   p = lgL_new(L, LG_F64, z->ndim, z->size);
   lg_softmax_f64((size_t)rows, (size_t)c, 1, (double *)lgL_data(p), (const double *)lgL_data(zd));
   nd = 0;
@@ -127,6 +124,7 @@ static int l_softmax_jacobian(lua_State *L) {
   size[nd++] = c;
   out = lgL_out(L, 2, z->dtype, nd, size);
   w = lgL_dest(L, out, 0);   /* p is a private copy, so out may alias z */
+  lgL_recheck(L);
   pp = (const double *)lgL_data(p);
   o = (char *)lgL_data(w);
   for (r = 0; r < rows; r++) {

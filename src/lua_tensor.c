@@ -249,6 +249,19 @@ lg_tensor *lgL_out(lua_State *L, int arg, lg_dtype dt, int ndim, const int64_t *
   return o;
 }
 
+void lgL_recheck(lua_State *L) {
+  int i, top = lua_gettop(L);
+  luaL_getmetatable(L, LG_TENSOR_MT);
+  for (i = 1; i <= top; i++) {
+    lg_tensor *t;
+    if (lua_type(L, i) != LUA_TUSERDATA || !lua_getmetatable(L, i)) continue;
+    t = lua_rawequal(L, -1, -2) ? (lg_tensor *)lua_touserdata(L, i) : NULL;
+    lua_pop(L, 1);
+    if (t && (t->st == NULL || t->st->data == NULL)) lgL_argerror(L, i, "tensor is closed");
+  }
+  lua_pop(L, 1);
+}
+
 int lgL_clash(const lg_tensor *out, const lg_tensor *in, int exact_ok) {
   if (in == NULL || !lgL_sharestorage(out, in)) return 0;
   return !(exact_ok && lgL_data(out) == lgL_data(in) && lgL_iscontiguous(out));
@@ -282,15 +295,23 @@ void lgL_register(lua_State *L, int mod, const luaL_Reg *funcs, int meth,
   }
 }
 
-lg_tensor *lgL_contiguous(lua_State *L, int arg) {
-  lg_tensor *t = lgL_check(L, arg), *c;
+lg_tensor *lgL_copynew(lua_State *L, int idx, lg_dtype dt) {
+  lg_tensor *t = lgL_check(L, idx), *c;
   lg_array a, b;
-  if (lgL_iscontiguous(t)) return t;
-  arg = arg < 0 ? lua_gettop(L) + arg + 1 : arg;
-  c = lgL_new(L, t->dtype, t->ndim, t->size);
+  idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+  c = lgL_new(L, dt, t->ndim, t->size);
+  t = lgL_check(L, idx);   /* the allocation may have run a finalizer that closed it */
   lgL_array(t, &a);
   lgL_array(c, &b);
   lg_copy(&b, &a);
+  return c;
+}
+
+lg_tensor *lgL_contiguous(lua_State *L, int arg) {
+  lg_tensor *t = lgL_check(L, arg), *c;
+  if (lgL_iscontiguous(t)) return t;
+  arg = arg < 0 ? lua_gettop(L) + arg + 1 : arg;
+  c = lgL_copynew(L, arg, t->dtype);
   lua_replace(L, arg);
   return c;
 }
@@ -442,13 +463,7 @@ static int l_tensor(lua_State *L) {
   lg_dtype dt = lgL_optdtype(L, 2, LG_F32);
   lg_tensor *src = lgL_test(L, 1);
   if (src) {   /* lg.tensor(t) copies, like torch.tensor */
-    lg_array a, b;
-    lg_tensor *c;
-    lgL_check(L, 1);
-    c = lgL_new(L, lua_isnoneornil(L, 2) ? src->dtype : dt, src->ndim, src->size);
-    lgL_array(src, &a);
-    lgL_array(c, &b);
-    lg_copy(&b, &a);
+    lgL_copynew(L, 1, lua_isnoneornil(L, 2) ? src->dtype : dt);
     return 1;
   }
   from_lua(L, 1, dt);
@@ -691,32 +706,39 @@ static int t_index(lua_State *L) {
 static void assign(lua_State *L, int arg, lg_tensor *dst) {
   lg_array d, s, e;
   lg_tensor *src;
-  lgL_array(dst, &d);
   if (lua_type(L, arg) == LUA_TNUMBER) {
+    lgL_array(dst, &d);
     lg_fill(&d, (double)lua_tonumber(L, arg));
     return;
   }
   src = lgL_checkin(L, arg, lgL_test(L, arg) ? -1 : (int)dst->dtype);
-  lgL_array(src, &s);
   {
     int nd;
     int64_t sz[LG_MAXDIM];
-    if (s.ndim > d.ndim || lg_broadcast_shape(d.ndim, d.size, s.ndim, s.size, &nd, sz) != LG_OK ||
-        memcmp(sz, d.size, (size_t)nd * sizeof(int64_t)) != 0) {
-      const char *a = lgL_pushshape(L, s.ndim, s.size);
-      const char *b = lgL_pushshape(L, d.ndim, d.size);
+    if (src->ndim > dst->ndim ||
+        lg_broadcast_shape(dst->ndim, dst->size, src->ndim, src->size, &nd, sz) != LG_OK ||
+        memcmp(sz, dst->size, (size_t)nd * sizeof(int64_t)) != 0) {
+      const char *a = lgL_pushshape(L, src->ndim, src->size);
+      const char *b = lgL_pushshape(L, dst->ndim, dst->size);
       lgL_argerror(L, arg, lua_pushfstring(L, "shape %s cannot be broadcast to %s", a, b));
     }
   }
-  lg_expand(&s, d.ndim, d.size, &e);
   if (lgL_sharestorage(src, dst)) {   /* copy through a temporary if they overlap */
-    lg_tensor *tmp = lgL_new(L, src->dtype, e.ndim, e.size);
+    lg_tensor *tmp = lgL_new(L, src->dtype, dst->ndim, dst->size);
     lg_array ta;
+    lgL_recheck(L);
+    lgL_array(src, &s);
+    lgL_array(dst, &d);
+    lg_expand(&s, d.ndim, d.size, &e);
     lgL_array(tmp, &ta);
     lg_copy(&ta, &e);
     lg_copy(&d, &ta);
     lua_pop(L, 1);
   } else {
+    lgL_recheck(L);
+    lgL_array(src, &s);
+    lgL_array(dst, &d);
+    lg_expand(&s, d.ndim, d.size, &e);
     lg_copy(&d, &e);
   }
 }
@@ -778,6 +800,9 @@ static void push_table(lua_State *L, const lg_tensor *t, int depth, const char *
   int64_t step = t->stride[depth] * (int64_t)lg_dtype_size(t->dtype);
   luaL_checkstack(L, 3, "totable");
   lua_createtable(L, n > 0x7fffffff ? 0x7fffffff : (int)n, 0);
+  /* The table may have run a finalizer that closed t: p is valid only
+   * while the storage is open. */
+  if (t->st == NULL || t->st->data == NULL) luaL_error(L, "tensor closed during totable");
   for (i = 0; i < n; i++) {
     if (depth + 1 < t->ndim) push_table(L, t, depth + 1, p + i * step);
     else lua_pushnumber(L, (lua_Number)lg_get(t->dtype, p + i * step, 0));
@@ -849,14 +874,9 @@ static int reshape_impl(lua_State *L, int must_view) {
   int64_t size[LG_MAXDIM];
   check_newshape(L, t, &ndim, size);
   if (!lgL_iscontiguous(t)) {
-    lg_array a, b;
     if (must_view)
       lgL_argerror(L, 1, "view needs a contiguous tensor (use reshape, which copies)");
-    r = lgL_new(L, t->dtype, t->ndim, t->size);
-    lgL_array(t, &a);
-    lgL_array(r, &b);
-    lg_copy(&b, &a);
-    lua_replace(L, 1);
+    lgL_contiguous(L, 1);
   }
   r = lgL_view(L, 1);
   r->ndim = ndim;
@@ -896,11 +916,7 @@ static int t_t(lua_State *L) {
 }
 
 static int copy_new(lua_State *L, lg_dtype dt) {
-  lg_tensor *t = lgL_check(L, 1), *c = lgL_new(L, dt, t->ndim, t->size);
-  lg_array a, b;
-  lgL_array(t, &a);
-  lgL_array(c, &b);
-  lg_copy(&b, &a);
+  lgL_copynew(L, 1, dt);
   return 1;
 }
 
