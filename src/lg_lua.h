@@ -81,6 +81,10 @@ LG_INTERNAL void lgL_register(lua_State *L, int mod, const luaL_Reg *funcs, int 
  * arrays only after their last allocation, and call lgL_recheck(L) there:
  * it raises "tensor is closed" for any tensor on the stack that was. */
 LG_INTERNAL void lgL_recheck(lua_State *L);
+/* The same for one tensor (NULL allowed) the caller holds: cheaper on hot paths. */
+static inline void lgL_alive(lua_State *L, int arg, const lg_tensor *t) {
+  if (t && (t->st == NULL || t->st->data == NULL)) lgL_argerror(L, arg, "tensor is closed");
+}
 /* Push a new contiguous copy, converted to dtype dt, of the tensor at idx. */
 LG_INTERNAL lg_tensor *lgL_copynew(lua_State *L, int idx, lg_dtype dt);
 /* The tensor at arg, replaced on the stack by a contiguous copy if needed. */

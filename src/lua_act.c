@@ -133,12 +133,15 @@ static int check_params(lua_State *L, const lg_activation *a, int first, lg_act_
 /* Run f (forward) or b (backward; dy NULL means dy = 1) from contiguous inputs
  * into out: directly when out is contiguous and does not partly overlap
  * an input, else through a temporary. Leaves out on the stack top. */
-static void run(lua_State *L, const lg_activation *a, const lg_act_params *p, lg_tensor *x,
-                int backward, lg_tensor *dy, int outarg) {
+static void run(lua_State *L, const lg_activation *a, const lg_act_params *p, int xarg,
+                lg_tensor *x, int backward, int dyarg, lg_tensor *dy, int outarg) {
   lg_tensor *o = lgL_out(L, outarg, x->dtype, x->ndim, x->size);
   lg_tensor *dst = lgL_dest(L, o, lgL_clash(o, x, 1) || lgL_clash(o, dy, 1));
   size_t n = (size_t)lgL_numel(x);
-  lgL_recheck(L);   /* the allocations may have run a finalizer that closed x or dy */
+  /* the allocations may have run a finalizer that closed x, dy or out */
+  lgL_alive(L, xarg, x);
+  lgL_alive(L, dyarg, dy);
+  lgL_alive(L, outarg, o);
   if (x->dtype == LG_F64) {
     if (backward)
       a->b64(n, (double *)lgL_data(dst), dy ? (const double *)lgL_data(dy) : NULL,
@@ -165,7 +168,7 @@ static int act_forward(lua_State *L) {
   lg_tensor *x;
   lgL_checkin(L, 1, -1);
   x = lgL_contiguous(L, 1);
-  run(L, a, &p, x, 0, NULL, outarg);
+  run(L, a, &p, 1, x, 0, 0, NULL, outarg);
   return 1;
 }
 
@@ -189,7 +192,7 @@ static int backward_at(lua_State *L, const lg_activation *a, int dyarg, int xarg
       lgL_argerror(L, dyarg, lua_pushfstring(L, "grad_output has shape %s, expected %s", g, e));
     }
   }
-  run(L, a, &p, x, 1, dy, outarg);
+  run(L, a, &p, xarg, x, 1, dyarg, dy, outarg);
   return 1;
 }
 

@@ -12,8 +12,9 @@ static lg_dtype call_dtype(lua_State *L, int a, int b) {
   return t ? t->dtype : LG_F32;
 }
 
-/* An operand as an array: a number becomes a 0-d array over *scalar. */
-static void operand(lua_State *L, int arg, lg_dtype dt, lg_array *a, double *scalar) {
+/* An operand as an array: a number becomes a 0-d array over *scalar.
+ * Returns the tensor, or NULL for a number. */
+static lg_tensor *operand(lua_State *L, int arg, lg_dtype dt, lg_array *a, double *scalar) {
   if (lua_type(L, arg) == LUA_TNUMBER) {
     double v = (double)lua_tonumber(L, arg);
     if (dt == LG_F64) *scalar = v;
@@ -21,16 +22,19 @@ static void operand(lua_State *L, int arg, lg_dtype dt, lg_array *a, double *sca
     a->data = scalar;
     a->dtype = dt;
     a->ndim = 0;
-    return;
+    return NULL;
   }
-  lgL_array(lgL_checkin(L, arg, (int)dt), a);
+  {
+    lg_tensor *t = lgL_checkin(L, arg, (int)dt);
+    lgL_array(t, a);
+    return t;
+  }
 }
 
 /* out aliases an input in a way an elementwise pass cannot survive: same
  * storage, but not element-for-element the same positions. */
-static int bad_alias(const lg_tensor *out, lua_State *L, int arg, const lg_array *e,
+static int bad_alias(const lg_tensor *out, const lg_tensor *in, const lg_array *e,
                      const lg_array *o) {
-  lg_tensor *in = lgL_test(L, arg);
   if (in == NULL || !lgL_sharestorage(in, out)) return 0;
   return e->data != o->data || memcmp(e->stride, o->stride, (size_t)o->ndim * sizeof(int64_t)) != 0;
 }
@@ -41,28 +45,31 @@ static int binary(lua_State *L, int op) {
   double sa, sb;
   int nd;
   int64_t size[LG_MAXDIM];
-  lg_tensor *out;
+  lg_tensor *out, *ta, *tb;
   lgL_checkany(L, 1);
   lgL_checkany(L, 2);
-  operand(L, 1, dt, &a, &sa);
-  operand(L, 2, dt, &b, &sb);
+  ta = operand(L, 1, dt, &a, &sa);
+  tb = operand(L, 2, dt, &b, &sb);
   if (lg_broadcast_shape(a.ndim, a.size, b.ndim, b.size, &nd, size) != LG_OK) {
     const char *x = lgL_pushshape(L, a.ndim, a.size);
     const char *y = lgL_pushshape(L, b.ndim, b.size);
     return lgL_argerror(L, 2, lua_pushfstring(L, "shapes %s and %s cannot be broadcast", x, y));
   }
   out = lgL_out(L, 3, dt, nd, size);
-  lgL_recheck(L);   /* arrays stay valid while their tensors stay open */
+  /* arrays stay valid while their tensors stay open */
+  lgL_alive(L, 1, ta);
+  lgL_alive(L, 2, tb);
+  lgL_alive(L, 3, out);
   lg_expand(&a, nd, size, &ea);
   lg_expand(&b, nd, size, &eb);
   lgL_array(out, &o);
-  if (bad_alias(out, L, 1, &ea, &o) || bad_alias(out, L, 2, &eb, &o)) {
+  if (bad_alias(out, ta, &ea, &o) || bad_alias(out, tb, &eb, &o)) {
     lg_tensor *tmp = lgL_new(L, dt, nd, size);
-    lg_array ta;
+    lg_array t;
     lgL_recheck(L);
-    lgL_array(tmp, &ta);
-    lg_binary(op, &ta, &ea, &eb);
-    lg_copy(&o, &ta);
+    lgL_array(tmp, &t);
+    lg_binary(op, &t, &ea, &eb);
+    lg_copy(&o, &t);
     lua_pop(L, 1);
   } else {
     lg_binary(op, &o, &ea, &eb);
@@ -80,7 +87,8 @@ static int unary(lua_State *L, int op, double p, int outarg) {
   lg_tensor *x = lgL_checkin(L, 1, -1), *out;
   lg_array a, o;
   out = lgL_out(L, outarg, x->dtype, x->ndim, x->size);
-  lgL_recheck(L);
+  lgL_alive(L, 1, x);
+  lgL_alive(L, outarg, out);
   lgL_array(x, &a);
   lgL_array(out, &o);
   if (lgL_sharestorage(x, out) && (a.data != o.data ||

@@ -31,7 +31,8 @@ static int forward(lua_State *L, fam_f32 f32, fam_f64 f64) {
   layout(z, d, &outer, &n, &inner);
   out = lgL_out(L, 3, z->dtype, z->ndim, z->size);
   w = lgL_dest(L, out, lgL_clash(out, z, 1));
-  lgL_recheck(L);
+  lgL_alive(L, 1, z);   /* the allocations may have run a finalizer */
+  lgL_alive(L, 3, out);
   if (z->dtype == LG_F64) f64(outer, n, inner, (double *)lgL_data(w), (const double *)lgL_data(z));
   else f32(outer, n, inner, (float *)lgL_data(w), (const float *)lgL_data(z));
   lgL_finish(L, out, w);
