@@ -92,6 +92,19 @@ describe("argument errors", function()
       err(lg.add, a, a, lg.zeros(2, 3, "float64")))
   end)
 
+  it("reject options that would be silently ignored or inexact", function()
+    assert.are.equal("bad argument #2 to 'sum' (keepdim needs a dim)",
+      err(function() return lg.zeros(3):sum(nil, true) end))
+    assert.are.equal("bad argument #3 to 'matmul' (1-d @ 1-d is a number: no out)",
+      err(lg.matmul, {1, 2}, {3, 4}, lg.zeros(1)))
+    assert.are.equal("bad argument #2 to 'one_hot' (tensor too large)", err(lg.one_hot, {1}, math.huge))
+    local x = lg.zeros(2^24 + 3)
+    assert.truthy(err(function() return x:max(1) end):find("indices past 2^24", 1, true))
+    x[2^24 + 1] = 1
+    local _, i = x:astype("float64"):max(1)
+    assert.are.equal(2^24 + 1, i:item())
+  end)
+
   it("reject impossible reshapes", function()
     local t = lg.zeros(2, 3)
     assert.truthy(err(function() return t:reshape(4, 2) end):find("shape [4, 2] is invalid for 6 elements", 1, true))

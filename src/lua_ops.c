@@ -134,6 +134,7 @@ static int reduce(lua_State *L, int op, int want_index, int index_only) {
   int64_t size[LG_MAXDIM], *idx = NULL;
   if (lua_isnoneornil(L, 2)) {
     int64_t at = 0, total = lgL_numel(t);
+    if (keep) return lgL_argerror(L, 3, "keepdim needs a dim");
     t = lgL_contiguous(L, 1);
     if (total == 0 && (op == LG_MAX || op == LG_MIN))
       return lgL_argerror(L, 1, lua_pushfstring(L, "%s of an empty tensor",
@@ -155,6 +156,8 @@ static int reduce(lua_State *L, int op, int want_index, int index_only) {
     n = (size_t)t->size[d];
     for (k = d + 1; k < t->ndim; k++) inner *= (size_t)t->size[k];
   }
+  if (want_index && t->dtype == LG_F32 && n > ((size_t)1 << 24))
+    return lgL_argerror(L, 2, "indices past 2^24 are not exact in float32 (use astype(\"float64\"))");
   if (n == 0 && (op == LG_MAX || op == LG_MIN) && outer * inner > 0)
     return lgL_argerror(L, 2, lua_pushfstring(L, "%s over an empty dim", red_names[op]));
   nd = 0;
@@ -225,6 +228,7 @@ static int l_matmul(lua_State *L) {
   if (b->ndim < 1 || b->ndim > 2)
     lgL_argerror(L, 2, lua_pushfstring(L, "1-d or 2-d tensor expected, got %d-d", b->ndim));
   if (a->ndim == 1 && b->ndim == 1) {
+    if (!lua_isnoneornil(L, 3)) lgL_argerror(L, 3, "1-d @ 1-d is a number: no out");
     if (a->size[0] != b->size[0]) size_mismatch(L, a, b);
     lgL_recheck(L);   /* converting b may have run a finalizer */
     lua_pushnumber(L, (lua_Number)dot_contig(a, b));

@@ -40,6 +40,9 @@ function lg.one_hot(indices, num_classes)
   if type(num_classes) ~= "number" or num_classes < 1 or num_classes ~= math.floor(num_classes) then
     error("bad argument #2 to 'one_hot' (positive integer expected)", 2)
   end
+  if num_classes * math.max(n, 1) > 2^48 then   -- lgrad's size limit, before zeros says it
+    error("bad argument #2 to 'one_hot' (tensor too large)", 2)
+  end
   local t = lg.zeros(n, num_classes)
   for i = 1, n do
     local c = indices[i]
