@@ -198,7 +198,7 @@ static void size_mismatch(lua_State *L, const lg_tensor *a, const lg_tensor *b) 
   lgL_argerror(L, 2, lua_pushfstring(L, "size mismatch: %s and %s", x, y));
 }
 
-static double dot_contig(const lg_tensor *a, const lg_tensor *b) {
+static double dot_strided(const lg_tensor *a, const lg_tensor *b) {
   const char *pa = (const char *)lgL_data(a), *pb = (const char *)lgL_data(b);
   int64_t i, n = a->size[0];
   double s = 0;
@@ -213,7 +213,7 @@ static int l_dot(lua_State *L) {
   if (b->ndim != 1) lgL_argerror(L, 2, lua_pushfstring(L, "1-d tensor expected, got %d-d", b->ndim));
   if (a->size[0] != b->size[0]) size_mismatch(L, a, b);
   lgL_recheck(L);   /* converting b may have run a finalizer */
-  lua_pushnumber(L, (lua_Number)dot_contig(a, b));
+  lua_pushnumber(L, (lua_Number)dot_strided(a, b));
   return 1;
 }
 
@@ -231,13 +231,13 @@ static int l_matmul(lua_State *L) {
     if (!lua_isnoneornil(L, 3)) lgL_argerror(L, 3, "1-d @ 1-d is a number: no out");
     if (a->size[0] != b->size[0]) size_mismatch(L, a, b);
     lgL_recheck(L);   /* converting b may have run a finalizer */
-    lua_pushnumber(L, (lua_Number)dot_contig(a, b));
+    lua_pushnumber(L, (lua_Number)dot_strided(a, b));
     return 1;
   }
   m = a->ndim == 2 ? a->size[0] : 1;
   k = a->ndim == 2 ? a->size[1] : a->size[0];
   n = b->ndim == 2 ? b->size[1] : 1;
-  if ((b->ndim == 2 ? b->size[0] : b->size[0]) != k) size_mismatch(L, a, b);
+  if (b->size[0] != k) size_mismatch(L, a, b);
   if (a->ndim == 2) size[nd++] = m;
   if (b->ndim == 2) size[nd++] = n;
   a = lgL_contiguous(L, 1);

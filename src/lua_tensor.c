@@ -821,10 +821,8 @@ static int t_item(lua_State *L) {
   lg_tensor *t = lgL_check(L, 1);
   if (lgL_numel(t) != 1)
     lgL_argerror(L, 1, lua_pushfstring(L, "item of a tensor with %d elements", (int)lgL_numel(t)));
-  {
-    int64_t off = 0;   /* the one element: every index is 0 */
-    lua_pushnumber(L, (lua_Number)lg_get(t->dtype, lgL_data(t), off));
-  }
+  /* the one element: every index is 0, whatever the strides */
+  lua_pushnumber(L, (lua_Number)lg_get(t->dtype, lgL_data(t), 0));
   return 1;
 }
 
