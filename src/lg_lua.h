@@ -91,6 +91,10 @@ LG_INTERNAL lg_tensor *lgL_copynew(lua_State *L, int idx, lg_dtype dt);
 LG_INTERNAL lg_tensor *lgL_contiguous(lua_State *L, int arg);
 /* A 1-based or negative dim argument (default def when absent) -> 0-based. */
 LG_INTERNAL int lgL_checkdim(lua_State *L, int arg, const lg_tensor *t, int def);
+/* A reduction over dim d of t: the contiguous [outer][n][inner] view of it,
+ * and the result's shape (d dropped, or kept with size 1). */
+LG_INTERNAL void lgL_layout(const lg_tensor *t, int d, size_t *outer, size_t *n, size_t *inner);
+LG_INTERNAL int lgL_reducedshape(const lg_tensor *t, int d, int keepdim, int64_t *size);
 /* Optional dtype name argument. */
 LG_INTERNAL lg_dtype lgL_optdtype(lua_State *L, int arg, lg_dtype def);
 LG_INTERNAL const char *lgL_dtypename(lg_dtype dt);

@@ -130,7 +130,7 @@ static const char *const red_names[] = {"sum", "mean", "max", "min"};
 static int reduce(lua_State *L, int op, int want_index, int index_only) {
   lg_tensor *t = lgL_checkin(L, 1, -1), *y, *ix = NULL;
   size_t outer = 1, n, inner = 1;
-  int d, k, nd, keep = lua_toboolean(L, 3);
+  int d, nd, keep = lua_toboolean(L, 3);
   int64_t size[LG_MAXDIM], *idx = NULL;
   if (lua_isnoneornil(L, 2)) {
     int64_t at = 0, total = lgL_numel(t);
@@ -150,21 +150,12 @@ static int reduce(lua_State *L, int op, int want_index, int index_only) {
   }
   d = lgL_checkdim(L, 2, t, -1);
   t = lgL_contiguous(L, 1);
-  if (t->ndim == 0) { outer = 1; n = 1; }
-  else {
-    for (k = 0; k < d; k++) outer *= (size_t)t->size[k];
-    n = (size_t)t->size[d];
-    for (k = d + 1; k < t->ndim; k++) inner *= (size_t)t->size[k];
-  }
+  lgL_layout(t, d, &outer, &n, &inner);
   if (want_index && t->dtype == LG_F32 && n > ((size_t)1 << 24))
     return lgL_argerror(L, 2, "indices past 2^24 are not exact in float32 (use astype(\"float64\"))");
   if (n == 0 && (op == LG_MAX || op == LG_MIN) && outer * inner > 0)
     return lgL_argerror(L, 2, lua_pushfstring(L, "%s over an empty dim", red_names[op]));
-  nd = 0;
-  for (k = 0; k < t->ndim; k++) {
-    if (k != d) size[nd++] = t->size[k];
-    else if (keep) size[nd++] = 1;
-  }
+  nd = lgL_reducedshape(t, d, keep, size);
   y = lgL_new(L, t->dtype, nd, size);
   if (want_index) {
     /* Scratch for 0-based positions, on the stack so an error cannot leak it. */

@@ -13,22 +13,13 @@ typedef void (*fam_f64)(size_t, size_t, size_t, double *, const double *);
 typedef void (*bwd_f32)(size_t, size_t, size_t, float *, const float *, const float *);
 typedef void (*bwd_f64)(size_t, size_t, size_t, double *, const double *, const double *);
 
-static void layout(const lg_tensor *t, int d, size_t *outer, size_t *n, size_t *inner) {
-  int k;
-  *outer = 1; *n = 1; *inner = 1;
-  if (t->ndim == 0) return;
-  for (k = 0; k < d; k++) *outer *= (size_t)t->size[k];
-  *n = (size_t)t->size[d];
-  for (k = d + 1; k < t->ndim; k++) *inner *= (size_t)t->size[k];
-}
-
 /* f(z [, dim [, out]]) for softmax, log_softmax and hardmax. */
 static int forward(lua_State *L, fam_f32 f32, fam_f64 f64) {
   lg_tensor *z = lgL_checkin(L, 1, -1), *out, *w;
   size_t outer, n, inner;
   int d = lgL_checkdim(L, 2, z, -1);
   z = lgL_contiguous(L, 1);
-  layout(z, d, &outer, &n, &inner);
+  lgL_layout(z, d, &outer, &n, &inner);
   out = lgL_out(L, 3, z->dtype, z->ndim, z->size);
   w = lgL_dest(L, out, lgL_clash(out, z, 1));
   lgL_alive(L, 1, z);   /* the allocations may have run a finalizer */
@@ -48,14 +39,11 @@ static int l_hardmax(lua_State *L) { return forward(L, lg_hardmax_f32, lg_hardma
 static int l_logsumexp(lua_State *L) {
   lg_tensor *z = lgL_checkin(L, 1, -1), *out, *w;
   size_t outer, n, inner;
-  int d = lgL_checkdim(L, 2, z, -1), keep = lua_toboolean(L, 3), k, nd = 0;
+  int d = lgL_checkdim(L, 2, z, -1), keep = lua_toboolean(L, 3), nd;
   int64_t size[LG_MAXDIM];
   z = lgL_contiguous(L, 1);
-  layout(z, d, &outer, &n, &inner);
-  for (k = 0; k < z->ndim; k++) {
-    if (k != d) size[nd++] = z->size[k];
-    else if (keep) size[nd++] = 1;
-  }
+  lgL_layout(z, d, &outer, &n, &inner);
+  nd = lgL_reducedshape(z, d, keep, size);
   out = lgL_out(L, 4, z->dtype, nd, size);
   w = lgL_dest(L, out, lgL_clash(out, z, 0));
   lgL_recheck(L);
@@ -81,7 +69,7 @@ static int backward(lua_State *L, bwd_f32 f32, bwd_f64 f64) {
   d = lgL_checkdim(L, 3, g, -1);
   g = lgL_contiguous(L, 1);
   y = lgL_contiguous(L, 2);
-  layout(g, d, &outer, &n, &inner);
+  lgL_layout(g, d, &outer, &n, &inner);
   out = lgL_out(L, 4, g->dtype, g->ndim, g->size);
   w = lgL_dest(L, out, lgL_clash(out, g, 1) || lgL_clash(out, y, 1));
   lgL_recheck(L);

@@ -335,6 +335,24 @@ int lgL_checkdim(lua_State *L, int arg, const lg_tensor *t, int def) {
   return (int)(d > 0 ? d - 1 : n + d);
 }
 
+void lgL_layout(const lg_tensor *t, int d, size_t *outer, size_t *n, size_t *inner) {
+  int k;
+  *outer = 1; *n = 1; *inner = 1;
+  if (t->ndim == 0) return;
+  for (k = 0; k < d; k++) *outer *= (size_t)t->size[k];
+  *n = (size_t)t->size[d];
+  for (k = d + 1; k < t->ndim; k++) *inner *= (size_t)t->size[k];
+}
+
+int lgL_reducedshape(const lg_tensor *t, int d, int keepdim, int64_t *size) {
+  int k, nd = 0;
+  for (k = 0; k < t->ndim; k++) {
+    if (k != d) size[nd++] = t->size[k];
+    else if (keepdim) size[nd++] = 1;
+  }
+  return nd;
+}
+
 /* One size from the argument list: a non-negative integer. */
 static int64_t check_size(lua_State *L, int arg, int idx) {
   int ok;
