@@ -2,6 +2,7 @@
 -- Lua doubles (spec/act_ref.lua: the formulas, not the module), central
 -- differences, PyTorch's kink choices, parameters, out, and bad input.
 local lg = require "lgrad"
+local H = require "spec.support.helpers"
 local R = require "spec.act_ref"
 
 local inf, NaN = math.huge, 0 / 0
@@ -10,12 +11,7 @@ local FLT_TRUE_MIN = 2 ^ -149   -- smallest float32 subnormal
 local FLT_MIN = 2 ^ -126
 local isnan = R.isnan
 
--- The message without the "file:line: " prefix Lua may add.
-local function err(f, ...)
-  local ok, msg = pcall(f, ...)
-  assert.is_false(ok, "expected an error")
-  return (tostring(msg):gsub("^[^:]*:%d+: ", ""))
-end
+local err = H.err
 
 -- The 18 names of API.md, in its order.
 local NAMES = { "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "celu", "gelu", "silu",

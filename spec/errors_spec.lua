@@ -1,14 +1,10 @@
 -- Bad input raises "bad argument #N to 'NAME' (...)", never a crash.
 local lg = require "lgrad"
+local H = require "spec.support.helpers"
 local P = require "spec.support.portable"
 local it_if = P.it_if(it, pending)
 
--- The message without the "file:line: " prefix Lua may add.
-local function err(f, ...)
-  local ok, msg = pcall(f, ...)
-  assert.is_false(ok, "expected an error")
-  return (tostring(msg):gsub("^[^:]*:%d+: ", ""))
-end
+local err = H.err
 
 describe("argument errors", function()
   it("name the function even when called through pcall", function()

@@ -1,14 +1,11 @@
 -- Regressions found by the fuzzers (docs/reliability.md): each was a
 -- crash or an unclear error before its fix.
 local lg = require "lgrad"
+local H = require "spec.support.helpers"
 local core = require "lgrad.core"
 local mt = core._metatable
 
-local function err(f, ...)
-  local ok, msg = pcall(f, ...)
-  assert.is_false(ok, "expected an error")
-  return (tostring(msg):gsub("^[^:]*:%d+: ", ""))
-end
+local err = H.err
 
 describe("metamethods called directly on non-tensors", function()
   it("__index with a string key raises instead of crashing", function()

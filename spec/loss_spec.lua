@@ -3,6 +3,7 @@
 -- formulas written here in plain Lua doubles; every gradient is checked
 -- against central differences in float64.
 local lg = require "lgrad"
+local H = require "spec.support.helpers"
 
 local inf, nan = math.huge, 0 / 0
 local DTYPES = {"float32", "float64"}
@@ -32,28 +33,9 @@ local function near(expected, actual, atol, rtol)
   end
 end
 
-local function err(f, ...)
-  local ok, msg = pcall(f, ...)
-  assert.is_false(ok, "expected an error")
-  return (tostring(msg):gsub("^[^:]*:%d+: ", ""))
-end
+local err = H.err
 
--- Central differences of a scalar function of a float64 tensor x.
-local function numeric_grad(f, x, eps)
-  eps = eps or 1e-6
-  local n = x:numel()
-  local v, g = x:view(n), lg.zeros(n, "float64")
-  for i = 1, n do
-    local old = v[i]
-    v[i] = old + eps
-    local fp = f(x)
-    v[i] = old - eps
-    local fm = f(x)
-    v[i] = old
-    g[i] = (fp - fm) / (2 * eps)
-  end
-  return g:view(table.unpack(x:shape()))
-end
+local numeric_grad = H.numeric_grad
 
 -- ---- plain-Lua references (torch.nn.functional's formulas) -------------
 

@@ -2,6 +2,7 @@
 -- backwards and the Jacobian. References are plain-Lua doubles written
 -- here; gradients are checked against central differences in float64.
 local lg = require "lgrad"
+local H = require "spec.support.helpers"
 require "lgrad.busted"
 
 local inf, nan = math.huge, 0 / 0
@@ -59,22 +60,7 @@ local function ref_hardmax(r)
   return out
 end
 
--- Central differences of a scalar function of a float64 tensor x.
-local function numeric_grad(f, x, eps)
-  eps = eps or 1e-6
-  local n = x:numel()
-  local v, g = x:view(n), lg.zeros(n, "float64")
-  for i = 1, n do
-    local old = v[i]
-    v[i] = old + eps
-    local fp = f(x)
-    v[i] = old - eps
-    local fm = f(x)
-    v[i] = old
-    g[i] = (fp - fm) / (2 * eps)
-  end
-  return g:view(table.unpack(x:shape()))
-end
+local numeric_grad = H.numeric_grad
 
 local function sum_prod(a, b)   -- sum(a * b) as a Lua number
   return (a * b):sum()
@@ -128,11 +114,7 @@ local function along(t, d, f)
   return next(red[1]) and red or out
 end
 
-local function err(f, ...)
-  local ok, msg = pcall(f, ...)
-  assert.is_false(ok, "expected an error")
-  return (tostring(msg):gsub("^[^:]*:%d+: ", ""))
-end
+local err = H.err
 
 describe("softmax family", function()
   describe("the seed's example z = [2.0, 1.0, 0.1]", function()
