@@ -25,6 +25,8 @@
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,fma")
 #include "vmath.h"
 #define V_HSUM_D(v) _mm512_reduce_add_pd((__m512d)(v))
+#define V_STREAM(p, v) _mm512_stream_ps((p), (__m512)(v))   /* p 64-byte aligned */
+#define V_SFENCE() _mm_sfence()
 
 #define VF_TGT __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma")))
 #define VF_NAME(f) f##_avx512

@@ -93,6 +93,18 @@ LG_ALWAYS_INLINE lg_vd d_heavi_d(lg_vd x, lg_vd g, double a, double b)
   (void)a; (void)b;
   return d_grad(g, d_nan_or(x, d_set(0.0)));
 }
+/* Outputs of at least VF_NT_MIN floats (8 MB, beyond what this core's
+ * caches keep) are written with non-temporal stores where the level has
+ * them: the line is not read before it is written, which saves a third of
+ * the memory traffic of a streaming op. vf_nt_head gives how many leading
+ * elements to store plainly until y is vector-aligned. */
+#define VF_NT_MIN ((size_t)1 << 21)
+LG_ALWAYS_INLINE size_t vf_nt_head(const float *y, size_t n)
+{
+  size_t k = (size_t)(((uintptr_t)0 - (uintptr_t)y) % (LG_VW * sizeof(float))) / sizeof(float);
+  return k < n ? k : n;
+}
+
 #define V_DD(F, v, g) v_pack_d(F(v_lo_d(v), v_lo_d(g), a, b), F(v_hi_d(v), v_hi_d(g), a, b))
 
 static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
@@ -109,7 +121,21 @@ static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
   case LG_VA_SIGMOID_D: VF_LOOP(v_grad_mul(g, v_sigmoid_d(v))); break;
   case LG_VA_TANH_D: VF_LOOP(v_grad_mul(g, v_tanh_d(v))); break;
   /* relu in float: its result is x or 0, exact */
-  case LG_VA_RELU: VF_LOOP(v_sel(v < 0.0f, v_set(0.0f), v)); break;
+  case LG_VA_RELU:
+#ifdef V_STREAM
+    if (n >= VF_NT_MIN && !dy) {
+      size_t i = 0, h = vf_nt_head(y, n);
+      for (; i < h; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+      for (; i + LG_VW <= n; i += LG_VW) {
+        lg_vf v = v_ld(x + i);
+        V_STREAM(y + i, v_sel(v < 0.0f, v_set(0.0f), v));
+      }
+      for (; i < n; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+      V_SFENCE();
+      break;
+    }
+#endif
+    VF_LOOP(v_sel(v < 0.0f, v_set(0.0f), v)); break;
   case LG_VA_RELU_D:
     VF_LOOP(v_grad_mul(g, v_sel(v > 0.0f, one, v_sel(v != v, v, v_set(0.0f))))); break;
   case LG_VA_LEAKY: VF_LOOP(V_DD(d_leaky, v, g)); break;
@@ -289,11 +315,16 @@ static VF_TGT void VF_NAME(vsoftmax_short)(int op, size_t rows, size_t n, float 
   }
 }
 
+#define VF_NT_ROW 4096   /* rows up to this long stream their output (buf on the stack) */
 /* Long rows: a max pass, a fused exp-store-sum pass, and a scale pass
  * over a row that is still in L1/L2. */
 static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, const float *x)
 {
   size_t r, i;
+#ifdef V_STREAM
+  float buf[VF_NT_ROW];
+  const int nt = n <= VF_NT_ROW && rows * n >= VF_NT_MIN && op != LG_VS_LOGSUMEXP;
+#endif
   if (n > 0 && n <= VF_SHORT) {
     VF_NAME(vsoftmax_short)(op, rows, n, y, x);
     return;
@@ -312,6 +343,16 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
       vf_special_row(op, n, yr, m);
       continue;
     }
+#ifdef V_STREAM
+    if (nt && op == LG_VS_SOFTMAX) {   /* exp into L1, then y = e / s streamed out */
+      const float inv = (float)(1.0 / VF_NAME(vexpsum)(n, buf, xr, m));
+      size_t h = vf_nt_head(yr, n);
+      for (i = 0; i < h; i++) yr[i] = buf[i] * inv;
+      for (; i + LG_VW <= n; i += LG_VW) V_STREAM(yr + i, v_ld(buf + i) * inv);
+      for (; i < n; i++) yr[i] = buf[i] * inv;
+      continue;
+    }
+#endif
     s = VF_NAME(vexpsum)(n, op == LG_VS_SOFTMAX ? yr : NULL, xr, m);
     if (op == LG_VS_SOFTMAX) {
       const float inv = (float)(1.0 / s);
@@ -324,6 +365,16 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
       /* y = x - (m + log s), in double and rounded once */
       const double c = (double)m + log(s);
       i = 0;
+#ifdef V_STREAM
+      if (nt) {
+        size_t h = vf_nt_head(yr, n);
+        for (; i < h; i++) yr[i] = (float)((double)xr[i] - c);
+        for (; i + LG_VW <= n; i += LG_VW) {
+          lg_vf v = v_ld(xr + i);
+          V_STREAM(yr + i, v_pack_d(v_lo_d(v) - c, v_hi_d(v) - c));
+        }
+      }
+#endif
       for (; i + LG_VW <= n; i += LG_VW) {
         lg_vf v = v_ld(xr + i);
         v_st(yr + i, v_pack_d(v_lo_d(v) - c, v_hi_d(v) - c));
@@ -331,11 +382,16 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
       for (; i < n; i++) yr[i] = (float)((double)xr[i] - c);
     }
   }
+#ifdef V_STREAM
+  if (nt) V_SFENCE();
+#endif
 }
 
 #undef VF_LOOP
 #undef VF_SHORT
 #undef VF_CHUNK
+#undef VF_NT_ROW
+#undef VF_NT_MIN
 #undef V_DD
 
 LG_INTERNAL const lg_vf_level VF_NAME(lg_vf_level) = {
