@@ -3,7 +3,8 @@
  * VF_TGT (a target attribute) and VF_NAME (a suffixer). */
 
 /* Runs EXPR (on lg_vf v = x[i..], g = dy[i..] or 1) over n elements; the
- * tail goes through a padded buffer so every lane computes. */
+ * tail is a masked load/store (AVX-512) or goes through a padded buffer,
+ * so every lane computes. */
 #define VF_LOOP(EXPR)                                                        \
   do {                                                                       \
     size_t i_ = 0;                                                           \
@@ -12,6 +13,18 @@
       (void)g;                                                               \
       v_st(y + i_, EXPR);                                                    \
     }                                                                        \
+    VF_TAIL(EXPR);                                                           \
+  } while (0)
+#ifdef V_LDTAIL
+#define VF_TAIL(EXPR)                                                        \
+    if (i_ < n) {                                                            \
+      const unsigned k_ = (unsigned)(n - i_);                                \
+      lg_vf v = V_LDTAIL(x + i_, k_, 0.0f), g = dy ? V_LDTAIL(dy + i_, k_, 0.0f) : one; \
+      (void)g;                                                               \
+      V_STTAIL(y + i_, k_, EXPR);                                            \
+    }
+#else
+#define VF_TAIL(EXPR)                                                        \
     if (i_ < n) {                                                            \
       float bx_[LG_VW] = { 0 }, bg_[LG_VW] = { 0 };                          \
       lg_vf v, g;                                                            \
@@ -22,8 +35,8 @@
       (void)g;                                                               \
       v_st(bx_, EXPR);                                                       \
       memcpy(y + i_, bx_, (n - i_) * sizeof(float));                         \
-    }                                                                        \
-  } while (0)
+    }
+#endif
 
 /* --- piecewise-linear functions ------------------------------------------
  * Computed on double lanes exactly as activation.c's scalar forms (same
@@ -228,6 +241,14 @@ static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float 
     s0 += v_lo_d(v);
     s1 += v_hi_d(v);
   }
+#ifdef V_LDTAIL
+  if (i < n) {   /* exp(-inf) = 0: the fill adds nothing */
+    lg_vf v = v_exp_neg(V_LDTAIL(x + i, (unsigned)(n - i), -INFINITY) - mv);
+    if (e) V_STTAIL(e + i, (unsigned)(n - i), v);
+    s0 += v_lo_d(v);
+    s1 += v_hi_d(v);
+  }
+#else
   if (i < n) {
     float b[LG_VW];
     lg_vf v;
@@ -241,6 +262,7 @@ static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float 
     s0 += v_lo_d(v);
     s1 += v_hi_d(v);
   }
+#endif
   s0 += s1;
 #ifdef V_HSUM_D   /* the level's shuffle tree: no add chain through memory */
   (void)k;
@@ -388,6 +410,7 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
 }
 
 #undef VF_LOOP
+#undef VF_TAIL
 #undef VF_SHORT
 #undef VF_CHUNK
 #undef VF_NT_ROW
