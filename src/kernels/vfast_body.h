@@ -170,6 +170,18 @@ static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
   case LG_VA_LOG1P01: VF_LOOP(v_log1p01(v)); break;
   case LG_VA_EXP: VF_LOOP(v_exp(v)); break;
   case LG_VA_EXP_NEG: VF_LOOP(v_exp_neg(v)); break;
+  case LG_VA_SCALE_NT:
+#ifdef V_STREAM
+    {
+      size_t i = 0, h = vf_nt_head(y, n);
+      for (; i < h; i++) y[i] = x[i] * af;
+      for (; i + LG_VW <= n; i += LG_VW) V_STREAM(y + i, v_ld(x + i) * af);
+      for (; i < n; i++) y[i] = x[i] * af;
+      V_SFENCE();
+      break;
+    }
+#endif
+    VF_LOOP(v * af); break;
   default: break;
   }
 }
