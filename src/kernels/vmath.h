@@ -191,7 +191,7 @@ LG_ALWAYS_INLINE lg_vf v_expm1_neg(lg_vf x)
  * no overflow and no 1 - small. */
 LG_ALWAYS_INLINE lg_vf v_sigmoid(lg_vf x)
 {
-  lg_vf e = v_exp(-v_abs(x));
+  lg_vf e = v_exp_neg(-v_abs(x));
   return v_sel(x < 0.0f, e, v_set(1.0f)) / (1.0f + e);
 }
 
@@ -205,7 +205,7 @@ LG_ALWAYS_INLINE lg_vf v_silu(lg_vf x)
 /* sigmoid'(x) = e / (1 + e)^2, e = exp(-|x|) */
 LG_ALWAYS_INLINE lg_vf v_sigmoid_d(lg_vf x)
 {
-  lg_vf e = v_exp(-v_abs(x)), d = 1.0f + e;
+  lg_vf e = v_exp_neg(-v_abs(x)), d = 1.0f + e;
   return e / (d * d);
 }
 
@@ -222,7 +222,7 @@ LG_ALWAYS_INLINE lg_vf v_tanh(lg_vf x)
   p = p * z + 1.33314422036e-1f;
   p = p * z - 3.33332819422e-1f;
   p = p * z * x + x;
-  e = v_exp(-2.0f * a);
+  e = v_exp_neg(-2.0f * a);
   big = v_copysign(1.0f - 2.0f * e / (1.0f + e), x);
   return v_sel(a < 0.625f, p, big);
 }
@@ -230,7 +230,7 @@ LG_ALWAYS_INLINE lg_vf v_tanh(lg_vf x)
 /* tanh'(x) = 4e / (1 + e)^2, e = exp(-2|x|) (no 1 - tanh^2 cancellation) */
 LG_ALWAYS_INLINE lg_vf v_tanh_d(lg_vf x)
 {
-  lg_vf e = v_exp(-2.0f * v_abs(x)), d = 1.0f + e;
+  lg_vf e = v_exp_neg(-2.0f * v_abs(x)), d = 1.0f + e;
   return 4.0f * e / (d * d);
 }
 
@@ -317,14 +317,14 @@ LG_ALWAYS_INLINE lg_vf v_log1p01(lg_vf u)
 /* softplus (beta 1): x > t ? x : max(x, 0) + log1p(exp(-|x|)) */
 LG_ALWAYS_INLINE lg_vf v_softplus(lg_vf x, float t)
 {
-  lg_vf r = V_MAX(v_set(0.0f), x) + v_log1p01(v_exp(-v_abs(x)));
+  lg_vf r = V_MAX(v_set(0.0f), x) + v_log1p01(v_exp_neg(-v_abs(x)));
   return v_sel(x > t, x, v_sel(x != x, x, r));
 }
 
 /* log_sigmoid: min(x, 0) - log1p(exp(-|x|)) */
 LG_ALWAYS_INLINE lg_vf v_log_sigmoid(lg_vf x)
 {
-  lg_vf r = V_MIN(v_set(0.0f), x) - v_log1p01(v_exp(-v_abs(x)));
+  lg_vf r = V_MIN(v_set(0.0f), x) - v_log1p01(v_exp_neg(-v_abs(x)));
   return v_sel(x != x, x, r);
 }
 
