@@ -131,9 +131,11 @@ LG_ALWAYS_INLINE lg_vf v_exp(lg_vf x)
   return p * s1 * s2;
 }
 
-/* exp(x) for x <= 0 or -inf, never NaN (softmax's x - max): v_exp
- * without the NaN and overflow selects. Below -104 exp(x) rounds to 0 in
- * float, so x is clamped there; n is read from t's low mantissa bits. */
+/* exp(x) for x <= 0 or -inf (softmax's x - max; sigmoid's and tanh's
+ * exp(-|x|)): v_exp without the NaN and overflow selects. Below -104
+ * exp(x) rounds to 0 in float, so x is clamped there; n is read from t's
+ * low mantissa bits. A NaN x gives NaN: it passes the clamp (V_MAX keeps
+ * NaN) into the polynomial, and NaN times any scale is NaN. */
 LG_ALWAYS_INLINE lg_vf v_exp_neg(lg_vf x)
 {
   lg_vf xc = V_MAX(v_set(-104.0f), x), t, n, r, r2, p;
