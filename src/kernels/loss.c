@@ -39,6 +39,9 @@ LG_ALWAYS_INLINE int check_targets(size_t n, size_t c, const int64_t *target,
   return LG_OK;
 }
 
+#define CE_NT_ROW 4096
+#define CE_NT_MIN ((size_t)1 << 21)
+
 /* Cross-entropy, class-index targets. Per row: a max pass, an exp-sum pass
  * that leaves e_j = exp(z_j - m) in grad, and a pass that turns e_j into
  * the gradient. z_t is taken during the exp-sum pass so grad may alias z. */
@@ -49,7 +52,11 @@ LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *
 {
   size_t es = f64 ? sizeof(double) : sizeof(float), i, j;
   double W, wall = 0.0, a, nll_sum = 0.0, smooth_sum = 0.0, ec = eps / (double)c;
-  int st;
+  int st, nti;
+  /* a large float32 grad (>= 8 MB): e_j goes to an L1 buffer and the grad
+   * row is written once, with non-temporal stores (no read of the line) */
+  float ebuf[CE_NT_ROW];
+  const int nt = !f64 && eps == 0.0 && grad && c <= CE_NT_ROW && n * c >= CE_NT_MIN;
 
   if (bad_reduction(red) || !(eps >= 0.0 && eps <= 1.0))
     return LG_EVALUE;
@@ -73,10 +80,11 @@ LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *
       continue;
     }
     m = f64 ? lg_rowmax(c, 1, zi, f64) : (double)lg_vmax_f32(c, (const float *)zi);
+    nti = nt && !ign && m - m == 0.0;
     if (!f64 && eps == 0.0 && m - m == 0.0) {
       /* float32 fast path (vfast.c): exp, store and sum fused; m finite */
       if (!ign) dt = lg_ld(zi, (size_t)t, f64) - m;   /* before grad overwrites z */
-      s = lg_vexpsum_f32(c, (float *)gi, (const float *)zi, (float)m);
+      s = lg_vexpsum_f32(c, nti ? ebuf : (float *)gi, (const float *)zi, (float)m);
     } else for (j = 0; j < c; j++) {
       double d = lg_ld(zi, j, f64) - m, e = exp(d);
       if (gi)
@@ -108,8 +116,10 @@ LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *
       if (gi && !f64 && eps == 0.0) {
         /* float32, no smoothing: grad = a (p S - [j == t] wt), p = e / s */
         float *g = (float *)gi, f = (float)(a * S / s);
-        double gt = a * ((double)g[t] / s * S - wt);
-        for (j = 0; j < c; j++)
+        double gt = a * ((double)(nti ? ebuf : g)[t] / s * S - wt);
+        if (nti)
+          lg_vact_f32(LG_VA_SCALE_NT, c, g, ebuf, NULL, (double)f, 0.0);
+        else for (j = 0; j < c; j++)
           g[j] *= f;
         g[t] = (float)gt;
       } else if (gi) {

@@ -41,6 +41,8 @@ enum {
   LG_VA_EXP,        /* exp(x) */
   LG_VA_EXP_NEG,    /* exp(x) for x <= 0 (softmax's exp; NaN not allowed) */
   LG_VA_LOG1P01,    /* log1p(x) for x in [0, 1] */
+  LG_VA_SCALE_NT,   /* x * (float)a, non-temporal stores where the level has them
+                     * (outputs that will not be read soon: cross-entropy's grad) */
   LG_VA_COUNT
 };
 

@@ -31,6 +31,8 @@
 #endif
 #include "vmath.h"
 #define V_HSUM_D(v) vf_hsum4((__m256d)(v))
+#define V_STREAM(p, v) _mm256_stream_ps((p), (__m256)(v))   /* p 32-byte aligned */
+#define V_SFENCE() _mm_sfence()
 static inline __attribute__((always_inline)) double vf_hsum4(__m256d v)
 {
   __m128d t = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));

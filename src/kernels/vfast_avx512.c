@@ -33,6 +33,13 @@
 #endif
 #include "vmath.h"
 #define V_HSUM_D(v) _mm512_reduce_add_pd((__m512d)(v))
+#define V_STREAM(p, v) _mm512_stream_ps((p), (__m512)(v))   /* p 64-byte aligned */
+#define V_SFENCE() _mm_sfence()
+/* the first k < 16 lanes from or to p (the others f / untouched): masked
+ * lanes are never accessed, so a row's end needs no padded copy */
+#define V_LDTAIL(p, k, f) ((lg_vf)_mm512_mask_loadu_ps(_mm512_set1_ps(f), \
+    (__mmask16)((1u << (k)) - 1u), (p)))
+#define V_STTAIL(p, k, v) _mm512_mask_storeu_ps((p), (__mmask16)((1u << (k)) - 1u), (__m512)(v))
 
 #define VF_TGT __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma")))
 #define VF_NAME(f) f##_avx512

@@ -3,7 +3,8 @@
  * VF_TGT (a target attribute) and VF_NAME (a suffixer). */
 
 /* Runs EXPR (on lg_vf v = x[i..], g = dy[i..] or 1) over n elements; the
- * tail goes through a padded buffer so every lane computes. */
+ * tail is a masked load/store (AVX-512) or goes through a padded buffer,
+ * so every lane computes. */
 #define VF_LOOP(EXPR)                                                        \
   do {                                                                       \
     size_t i_ = 0;                                                           \
@@ -12,6 +13,18 @@
       (void)g;                                                               \
       v_st(y + i_, EXPR);                                                    \
     }                                                                        \
+    VF_TAIL(EXPR);                                                           \
+  } while (0)
+#ifdef V_LDTAIL
+#define VF_TAIL(EXPR)                                                        \
+    if (i_ < n) {                                                            \
+      const unsigned k_ = (unsigned)(n - i_);                                \
+      lg_vf v = V_LDTAIL(x + i_, k_, 0.0f), g = dy ? V_LDTAIL(dy + i_, k_, 0.0f) : one; \
+      (void)g;                                                               \
+      V_STTAIL(y + i_, k_, EXPR);                                            \
+    }
+#else
+#define VF_TAIL(EXPR)                                                        \
     if (i_ < n) {                                                            \
       float bx_[LG_VW] = { 0 }, bg_[LG_VW] = { 0 };                          \
       lg_vf v, g;                                                            \
@@ -22,8 +35,8 @@
       (void)g;                                                               \
       v_st(bx_, EXPR);                                                       \
       memcpy(y + i_, bx_, (n - i_) * sizeof(float));                         \
-    }                                                                        \
-  } while (0)
+    }
+#endif
 
 /* --- piecewise-linear functions ------------------------------------------
  * Computed on double lanes exactly as activation.c's scalar forms (same
@@ -93,6 +106,18 @@ LG_ALWAYS_INLINE lg_vd d_heavi_d(lg_vd x, lg_vd g, double a, double b)
   (void)a; (void)b;
   return d_grad(g, d_nan_or(x, d_set(0.0)));
 }
+/* Outputs of at least VF_NT_MIN floats (8 MB, beyond what this core's
+ * caches keep) are written with non-temporal stores where the level has
+ * them: the line is not read before it is written, which saves a third of
+ * the memory traffic of a streaming op. vf_nt_head gives how many leading
+ * elements to store plainly until y is vector-aligned. */
+#define VF_NT_MIN ((size_t)1 << 21)
+LG_ALWAYS_INLINE size_t vf_nt_head(const float *y, size_t n)
+{
+  size_t k = (size_t)(((uintptr_t)0 - (uintptr_t)y) % (LG_VW * sizeof(float))) / sizeof(float);
+  return k < n ? k : n;
+}
+
 #define V_DD(F, v, g) v_pack_d(F(v_lo_d(v), v_lo_d(g), a, b), F(v_hi_d(v), v_hi_d(g), a, b))
 
 static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
@@ -109,7 +134,21 @@ static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
   case LG_VA_SIGMOID_D: VF_LOOP(v_grad_mul(g, v_sigmoid_d(v))); break;
   case LG_VA_TANH_D: VF_LOOP(v_grad_mul(g, v_tanh_d(v))); break;
   /* relu in float: its result is x or 0, exact */
-  case LG_VA_RELU: VF_LOOP(v_sel(v < 0.0f, v_set(0.0f), v)); break;
+  case LG_VA_RELU:
+#ifdef V_STREAM
+    if (n >= VF_NT_MIN && !dy) {
+      size_t i = 0, h = vf_nt_head(y, n);
+      for (; i < h; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+      for (; i + LG_VW <= n; i += LG_VW) {
+        lg_vf v = v_ld(x + i);
+        V_STREAM(y + i, v_sel(v < 0.0f, v_set(0.0f), v));
+      }
+      for (; i < n; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+      V_SFENCE();
+      break;
+    }
+#endif
+    VF_LOOP(v_sel(v < 0.0f, v_set(0.0f), v)); break;
   case LG_VA_RELU_D:
     VF_LOOP(v_grad_mul(g, v_sel(v > 0.0f, one, v_sel(v != v, v, v_set(0.0f))))); break;
   case LG_VA_LEAKY: VF_LOOP(V_DD(d_leaky, v, g)); break;
@@ -131,6 +170,18 @@ static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
   case LG_VA_LOG1P01: VF_LOOP(v_log1p01(v)); break;
   case LG_VA_EXP: VF_LOOP(v_exp(v)); break;
   case LG_VA_EXP_NEG: VF_LOOP(v_exp_neg(v)); break;
+  case LG_VA_SCALE_NT:
+#ifdef V_STREAM
+    {
+      size_t i = 0, h = vf_nt_head(y, n);
+      for (; i < h; i++) y[i] = x[i] * af;
+      for (; i + LG_VW <= n; i += LG_VW) V_STREAM(y + i, v_ld(x + i) * af);
+      for (; i < n; i++) y[i] = x[i] * af;
+      V_SFENCE();
+      break;
+    }
+#endif
+    VF_LOOP(v * af); break;
   default: break;
   }
 }
@@ -202,6 +253,14 @@ static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float 
     s0 += v_lo_d(v);
     s1 += v_hi_d(v);
   }
+#ifdef V_LDTAIL
+  if (i < n) {   /* exp(-inf) = 0: the fill adds nothing */
+    lg_vf v = v_exp_neg(V_LDTAIL(x + i, (unsigned)(n - i), -INFINITY) - mv);
+    if (e) V_STTAIL(e + i, (unsigned)(n - i), v);
+    s0 += v_lo_d(v);
+    s1 += v_hi_d(v);
+  }
+#else
   if (i < n) {
     float b[LG_VW];
     lg_vf v;
@@ -215,6 +274,7 @@ static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float 
     s0 += v_lo_d(v);
     s1 += v_hi_d(v);
   }
+#endif
   s0 += s1;
 #ifdef V_HSUM_D   /* the level's shuffle tree: no add chain through memory */
   (void)k;
@@ -289,11 +349,16 @@ static VF_TGT void VF_NAME(vsoftmax_short)(int op, size_t rows, size_t n, float 
   }
 }
 
+#define VF_NT_ROW 4096   /* rows up to this long stream their output (buf on the stack) */
 /* Long rows: a max pass, a fused exp-store-sum pass, and a scale pass
  * over a row that is still in L1/L2. */
 static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, const float *x)
 {
   size_t r, i;
+#ifdef V_STREAM
+  float buf[VF_NT_ROW];
+  const int nt = n <= VF_NT_ROW && rows * n >= VF_NT_MIN && op != LG_VS_LOGSUMEXP;
+#endif
   if (n > 0 && n <= VF_SHORT) {
     VF_NAME(vsoftmax_short)(op, rows, n, y, x);
     return;
@@ -312,6 +377,16 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
       vf_special_row(op, n, yr, m);
       continue;
     }
+#ifdef V_STREAM
+    if (nt && op == LG_VS_SOFTMAX) {   /* exp into L1, then y = e / s streamed out */
+      const float inv = (float)(1.0 / VF_NAME(vexpsum)(n, buf, xr, m));
+      size_t h = vf_nt_head(yr, n);
+      for (i = 0; i < h; i++) yr[i] = buf[i] * inv;
+      for (; i + LG_VW <= n; i += LG_VW) V_STREAM(yr + i, v_ld(buf + i) * inv);
+      for (; i < n; i++) yr[i] = buf[i] * inv;
+      continue;
+    }
+#endif
     s = VF_NAME(vexpsum)(n, op == LG_VS_SOFTMAX ? yr : NULL, xr, m);
     if (op == LG_VS_SOFTMAX) {
       const float inv = (float)(1.0 / s);
@@ -324,6 +399,16 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
       /* y = x - (m + log s), in double and rounded once */
       const double c = (double)m + log(s);
       i = 0;
+#ifdef V_STREAM
+      if (nt) {
+        size_t h = vf_nt_head(yr, n);
+        for (; i < h; i++) yr[i] = (float)((double)xr[i] - c);
+        for (; i + LG_VW <= n; i += LG_VW) {
+          lg_vf v = v_ld(xr + i);
+          V_STREAM(yr + i, v_pack_d(v_lo_d(v) - c, v_hi_d(v) - c));
+        }
+      }
+#endif
       for (; i + LG_VW <= n; i += LG_VW) {
         lg_vf v = v_ld(xr + i);
         v_st(yr + i, v_pack_d(v_lo_d(v) - c, v_hi_d(v) - c));
@@ -331,11 +416,17 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
       for (; i < n; i++) yr[i] = (float)((double)xr[i] - c);
     }
   }
+#ifdef V_STREAM
+  if (nt) V_SFENCE();
+#endif
 }
 
 #undef VF_LOOP
+#undef VF_TAIL
 #undef VF_SHORT
 #undef VF_CHUNK
+#undef VF_NT_ROW
+#undef VF_NT_MIN
 #undef V_DD
 
 LG_INTERNAL const lg_vf_level VF_NAME(lg_vf_level) = {

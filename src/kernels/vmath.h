@@ -131,9 +131,11 @@ LG_ALWAYS_INLINE lg_vf v_exp(lg_vf x)
   return p * s1 * s2;
 }
 
-/* exp(x) for x <= 0 or -inf, never NaN (softmax's x - max): v_exp
- * without the NaN and overflow selects. Below -104 exp(x) rounds to 0 in
- * float, so x is clamped there; n is read from t's low mantissa bits. */
+/* exp(x) for x <= 0 or -inf (softmax's x - max; sigmoid's and tanh's
+ * exp(-|x|)): v_exp without the NaN and overflow selects. Below -104
+ * exp(x) rounds to 0 in float, so x is clamped there; n is read from t's
+ * low mantissa bits. A NaN x gives NaN: it passes the clamp (V_MAX keeps
+ * NaN) into the polynomial, and NaN times any scale is NaN. */
 LG_ALWAYS_INLINE lg_vf v_exp_neg(lg_vf x)
 {
   lg_vf xc = V_MAX(v_set(-104.0f), x), t, n, r, r2, p;
@@ -191,7 +193,7 @@ LG_ALWAYS_INLINE lg_vf v_expm1_neg(lg_vf x)
  * no overflow and no 1 - small. */
 LG_ALWAYS_INLINE lg_vf v_sigmoid(lg_vf x)
 {
-  lg_vf e = v_exp(-v_abs(x));
+  lg_vf e = v_exp_neg(-v_abs(x));
   return v_sel(x < 0.0f, e, v_set(1.0f)) / (1.0f + e);
 }
 
@@ -205,7 +207,7 @@ LG_ALWAYS_INLINE lg_vf v_silu(lg_vf x)
 /* sigmoid'(x) = e / (1 + e)^2, e = exp(-|x|) */
 LG_ALWAYS_INLINE lg_vf v_sigmoid_d(lg_vf x)
 {
-  lg_vf e = v_exp(-v_abs(x)), d = 1.0f + e;
+  lg_vf e = v_exp_neg(-v_abs(x)), d = 1.0f + e;
   return e / (d * d);
 }
 
@@ -222,7 +224,7 @@ LG_ALWAYS_INLINE lg_vf v_tanh(lg_vf x)
   p = p * z + 1.33314422036e-1f;
   p = p * z - 3.33332819422e-1f;
   p = p * z * x + x;
-  e = v_exp(-2.0f * a);
+  e = v_exp_neg(-2.0f * a);
   big = v_copysign(1.0f - 2.0f * e / (1.0f + e), x);
   return v_sel(a < 0.625f, p, big);
 }
@@ -230,7 +232,7 @@ LG_ALWAYS_INLINE lg_vf v_tanh(lg_vf x)
 /* tanh'(x) = 4e / (1 + e)^2, e = exp(-2|x|) (no 1 - tanh^2 cancellation) */
 LG_ALWAYS_INLINE lg_vf v_tanh_d(lg_vf x)
 {
-  lg_vf e = v_exp(-2.0f * v_abs(x)), d = 1.0f + e;
+  lg_vf e = v_exp_neg(-2.0f * v_abs(x)), d = 1.0f + e;
   return 4.0f * e / (d * d);
 }
 
@@ -317,44 +319,95 @@ LG_ALWAYS_INLINE lg_vf v_log1p01(lg_vf u)
 /* softplus (beta 1): x > t ? x : max(x, 0) + log1p(exp(-|x|)) */
 LG_ALWAYS_INLINE lg_vf v_softplus(lg_vf x, float t)
 {
-  lg_vf r = V_MAX(v_set(0.0f), x) + v_log1p01(v_exp(-v_abs(x)));
+  lg_vf r = V_MAX(v_set(0.0f), x) + v_log1p01(v_exp_neg(-v_abs(x)));
   return v_sel(x > t, x, v_sel(x != x, x, r));
 }
 
 /* log_sigmoid: min(x, 0) - log1p(exp(-|x|)) */
 LG_ALWAYS_INLINE lg_vf v_log_sigmoid(lg_vf x)
 {
-  lg_vf r = V_MIN(v_set(0.0f), x) - v_log1p01(v_exp(-v_abs(x)));
+  lg_vf r = V_MIN(v_set(0.0f), x) - v_log1p01(v_exp_neg(-v_abs(x)));
   return v_sel(x != x, x, r);
 }
 
-/* gelu (erf): x/2 erfc(-x/sqrt 2), in double lanes. With a = |x|/sqrt 2,
- * erfc(a) = t exp(-a^2 + P(t)), t = 1/(1 + a/2), P Numerical Recipes'
- * Chebyshev fit (relative error < 1.2e-7 for every a >= 0); erfc(-a) =
- * 2 - erfc(a). exp by v_exp_d (reduction in double), its float parts
- * multiplied out in double, so subnormal results round once. gelu(-inf)
- * = -inf * 0 = NaN, as in PyTorch. */
-LG_ALWAYS_INLINE lg_vd v_erfc_w(lg_vd t, lg_vd a)
+/* gelu (erf): x/2 erfc(-x/sqrt 2), float lanes but for a few steps. With
+ * a = |x|/sqrt 2, erfc(a) = t exp(-a^2 + P(t)), t = 1/(1 + a/2), P
+ * Numerical Recipes' Chebyshev fit (relative error < 1.2e-7 for every
+ * a >= 0, P in [-1.27, 0]), here re-expanded in powers of t - 1/2;
+ * erfc(-a) = 2 - erfc(a). The exponent w = -a^2 + P reaches -200, and a
+ * float rounding of it would cost 2^-24 |w| relative through exp, so P's
+ * last three steps, a^2 = x^2/2 (exact in double) and the reduction
+ * r = w - n ln2 run on double lanes; t, P's upper part and exp(r) are
+ * float. 2^n is applied last as two power-of-two factors, so subnormal
+ * results round once. |x| < 0.75 uses erf's Taylor series instead (erfc
+ * near 1 would cancel). |x| is clamped to 20 (gelu(-20/sqrt 2) is far
+ * below float range); gelu(-inf) = -inf * 0 = NaN, as in PyTorch. */
+/* the double half (hi: upper or lower lanes) of v_gelu_erf: t refined
+ * from the float quotient tf, P's last three Horner steps from A (its
+ * upper part, float) and s = t - 1/2, minus x^2/2; returns r = w - n ln2,
+ * t and n (n = -1000 marks w < -150, where erfc(a) is 0 in float) */
+LG_ALWAYS_INLINE lg_vd v_gelu_erf_w(lg_vf A, lg_vf tf, lg_vd ax, lg_vd *td, lg_vd *n, int hi)
 {
-  return -a * a + (-1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
-         t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
-         t * (-0.82215223 + t * 0.17087277)))))))));
+  const lg_vd z = { 0 };
+  lg_vd w, t, r, s, f = hi ? v_hi_d(tf) : v_lo_d(tf), Ad = hi ? v_hi_d(A) : v_lo_d(A);
+  f = f + f * (1.0 - f * (1.0 + 0.35355339059327377 * ax));   /* t, one Newton step */
+  *td = f;
+  s = f - 0.5;
+  w = -0.671794082 + s * (1.34528443 + s * (0.189372402 + s * Ad)) - 0.5 * ax * ax;
+  t = w * 1.4426950408889634 + 6755399441055744.0;   /* 1.5 * 2^52 */
+  *n = t - 6755399441055744.0;
+  r = w - *n * 0.69314718055994531;
+  *n = v_seld(w < -150.0, z - 1000.0, *n);
+  return r;
 }
 LG_ALWAYS_INLINE lg_vf v_gelu_erf(lg_vf x)
 {
-  const lg_vl absm = { 0 };
-  lg_vd xl = v_lo_d(x), xh = v_hi_d(x), al, ah, tl, th, el, eh;
-  lg_vf p, s1, s2;
-  al = (lg_vd)((lg_vl)xl & (absm + 0x7fffffffffffffffLL)) * 0.70710678118654752440;
-  ah = (lg_vd)((lg_vl)xh & (absm + 0x7fffffffffffffffLL)) * 0.70710678118654752440;
-  tl = 1.0 / (1.0 + 0.5 * al);
-  th = 1.0 / (1.0 + 0.5 * ah);
-  p = v_exp_d(v_erfc_w(tl, al), v_erfc_w(th, ah), &s1, &s2);
-  el = tl * v_lo_d(p) * v_lo_d(s1) * v_lo_d(s2);   /* erfc(|x|/sqrt 2) */
-  eh = th * v_hi_d(p) * v_hi_d(s1) * v_hi_d(s2);
-  el = v_seld(xl < 0.0, el, 2.0 - el);
-  eh = v_seld(xh < 0.0, eh, 2.0 - eh);
-  return v_pack_d(0.5 * xl * el, 0.5 * xh * eh);
+  lg_vf ax = V_MIN(v_set(20.0f), v_abs(x)), t, A, n, r, r2, p, s1, s2, e, u, G, y;
+  lg_vd n0, n1, r0, r1, t0, t1;
+  lg_vi ni, h, dead;
+  t = 1.0f / (1.0f + 0.35355339059327377f * ax);
+  u = t - 0.5f;                            /* P in powers of t - 1/2 (better conditioned) */
+  A = v_set(0.17087277f);
+  A = A * u - 0.053224765f;
+  A = A * u - 0.26223812f;
+  A = A * u + 0.11370004f;
+  A = A * u + 0.278521901f;
+  A = A * u - 0.157980353f;
+  A = A * u - 0.374999141f;
+  r0 = v_gelu_erf_w(A, t, v_lo_d(ax), &t0, &n0, 0);
+  r1 = v_gelu_erf_w(A, t, v_hi_d(ax), &t1, &n1, 1);
+  r = v_pack_d(r0, r1);
+  n = v_pack_d(n0, n1);
+  dead = n < -500.0f;
+  n = v_sel(dead, v_set(0.0f), n);
+  r2 = r * r;
+  p = v_set(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r2 + r + 1.0f;
+  ni = __builtin_convertvector(n, lg_vi);
+  h = ni >> 1;
+  s1 = (lg_vf)((h + 127) << 23);
+  s2 = (lg_vf)((ni - h + 127) << 23);
+  p = v_sel(dead, v_set(0.0f), p);         /* erfc(a) = t p s1 s2 */
+  /* x < 0: x/2 t p in double, rounded once before the exact scaling */
+  y = v_pack_d(0.5 * v_lo_d(x) * t0 * v_lo_d(p), 0.5 * v_hi_d(x) * t1 * v_hi_d(p));
+  e = v_sel(x < 0.0f, (y * s1) * s2, 0.5f * x * (2.0f - t * p * s1 * s2));
+  /* |x| < 0.75: x/2 + x^2 G(x^2), G(u) = erf(sqrt(u/2)) / (2 sqrt u) by its
+   * Taylor series (next term < 2e-9 relative): no erfc near 1 */
+  u = x * x;
+  G = v_set(6.6596935163e-07f);
+  G = G * u - 9.4446562595e-06f;
+  G = G * u + 1.1543468762e-04f;
+  G = G * u - 1.1873282155e-03f;
+  G = G * u + 9.9735570100e-03f;
+  G = G * u - 6.6490380067e-02f;
+  G = G * u + 3.9894228040e-01f;
+  e = v_sel(ax < 0.75f, 0.5f * x + x * (x * G), e);
+  return v_sel(x != x, x, e);
 }
 
 /* dy * d, but 0 where d == 0 and dy is not NaN (PyTorch's masked backward) */
