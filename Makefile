@@ -73,6 +73,7 @@ help:
 	@echo "make sanitize     the suite against an ASan+UBSan build; valgrind: under memcheck"
 	@echo "make fuzz         the Lua misuse fuzzer (FUZZ_N, FUZZ_SEED); fuzz-asan; fuzz-c (libFuzzer)"
 	@echo "make check-kernels  softmax/loss kernels against recorded PyTorch values"
+	@echo "make bench        kernel timings (beside PyTorch when installed), Lua per-call cost"
 	@echo "make deps         apt-get install the Debian packages (as root); deps-all for every Lua"
 	@echo "make clean        remove build/"
 
