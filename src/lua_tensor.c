@@ -464,7 +464,7 @@ lg_tensor *lgL_checkin(lua_State *L, int arg, int dt) {
   lg_tensor *t = lgL_test(L, arg);
   arg = arg < 0 ? lua_gettop(L) + arg + 1 : arg;
   if (t != NULL) {
-    t = lgL_check(L, arg);
+    lgL_alive(L, arg, t);
     if (dt >= 0 && (int)t->dtype != dt)
       lgL_argerror(L, arg, lua_pushfstring(L, "dtype mismatch: expected %s, got %s",
                                             lgL_dtypename((lg_dtype)dt), lgL_dtypename(t->dtype)));
