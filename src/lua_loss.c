@@ -164,6 +164,26 @@ static void push_loss(lua_State *L, lg_dtype dt, double v) {
   lua_pushnumber(L, (lua_Number)(dt == LG_F32 ? (double)(float)v : v));
 }
 
+/* The end of every loss: move temporaries into out and grad, then return
+ * (grad, loss) or the loss, where the loss is the per-sample tensor at
+ * lossidx or else the reduced number. Temporaries may stay on the stack:
+ * the results are pushed again on top. */
+static int push_results(lua_State *L, lg_dtype dt, lg_tensor *losses, lg_tensor *lw,
+                        lg_tensor *grad, lg_tensor *gw, int want_grad, int gradidx,
+                        int lossidx, double loss) {
+  if (lw) lgL_finish(L, losses, lw);
+  if (gw && gw != grad) {
+    lg_array a, b;
+    lgL_array(grad, &a);
+    lgL_array(gw, &b);
+    lg_copy(&a, &b);
+  }
+  if (want_grad) lua_pushvalue(L, gradidx);
+  if (lossidx) lua_pushvalue(L, lossidx);
+  else push_loss(L, dt, loss);
+  return want_grad ? 2 : 1;
+}
+
 /* ---- targets ---------------------------------------------------------- */
 
 /* The rank of the target at ARG_Y: a number is 0-d, a table's rank comes
@@ -352,25 +372,7 @@ static int class_loss(lua_State *L, int nll, int want_grad) {
     }
   }
   if (st != LG_OK) return kernel_error(L, st, bad);
-  if (lw) lgL_finish(L, losses, lw);
-  if (gw) {
-    /* gw sits above the losses tensor, if any: copy, then drop it. */
-    if (gw != grad) {
-      lg_array a, b;
-      lgL_array(grad, &a);
-      lgL_array(gw, &b);
-      lg_copy(&a, &b);
-    }
-  }
-  if (want_grad) {
-    lua_pushvalue(L, gradidx);
-    if (lossidx) lua_pushvalue(L, lossidx);
-    else push_loss(L, z->dtype, loss);
-    return 2;
-  }
-  if (lossidx) lua_pushvalue(L, lossidx);
-  else push_loss(L, z->dtype, loss);
-  return 1;
+  return push_results(L, z->dtype, losses, lw, grad, gw, want_grad, gradidx, lossidx, loss);
 }
 
 static int l_cross_entropy(lua_State *L) { return class_loss(L, 0, 0); }
@@ -454,22 +456,7 @@ static int bce(lua_State *L, int want_grad) {
                                   (float *)ls, &loss, (float *)g);
   }
   if (st != LG_OK) return kernel_error(L, st, 0);
-  if (lw) lgL_finish(L, losses, lw);
-  if (gw && gw != grad) {
-    lg_array a, b;
-    lgL_array(grad, &a);
-    lgL_array(gw, &b);
-    lg_copy(&a, &b);
-  }
-  if (want_grad) {
-    lua_pushvalue(L, gradidx);
-    if (lossidx) lua_pushvalue(L, lossidx);
-    else push_loss(L, z->dtype, loss);
-    return 2;
-  }
-  if (lossidx) lua_pushvalue(L, lossidx);
-  else push_loss(L, z->dtype, loss);
-  return 1;
+  return push_results(L, z->dtype, losses, lw, grad, gw, want_grad, gradidx, lossidx, loss);
 }
 
 static int l_bce(lua_State *L) { return bce(L, 0); }
