@@ -11,11 +11,7 @@ local DTYPES = {"float32", "float64"}
 local function isnan(x) return x ~= x end
 local f32 = require("spec.support.portable").f32   -- round to float32, any Lua
 
-local function flat(v, out)
-  out = out or {}
-  if type(v) == "table" then for i = 1, #v do flat(v[i], out) end else out[#out + 1] = v end
-  return out
-end
+local flat = H.flat
 
 local function near(expected, actual, atol, rtol)
   atol, rtol = atol or 1e-6, rtol or 1e-5

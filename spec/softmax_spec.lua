@@ -10,11 +10,7 @@ local DTYPES = {"float32", "float64"}
 
 local function isnan(x) return x ~= x end
 
-local function flat(v, out)
-  out = out or {}
-  if type(v) == "table" then for i = 1, #v do flat(v[i], out) end else out[#out + 1] = v end
-  return out
-end
+local flat = H.flat
 
 -- Each entry within 1e-6 absolute + 1e-5 relative of the double truth
 -- (equal infinities and NaN where NaN is expected count as close).

@@ -13,6 +13,13 @@ function H.err(f, ...)
   return (tostring(msg):gsub("^[^:]*:%d+: ", ""))
 end
 
+-- The numbers of a nested table, in order, as one flat list.
+function H.flat(v, out)
+  out = out or {}
+  if type(v) == "table" then for i = 1, #v do H.flat(v[i], out) end else out[#out + 1] = v end
+  return out
+end
+
 -- Central differences of a scalar function of a float64 tensor x, written
 -- here so the specs do not lean on lgrad.check, which they also test.
 function H.numeric_grad(f, x, eps)
