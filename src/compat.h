@@ -85,6 +85,23 @@ static inline void *lgC_testudata(lua_State *L, int i, const char *tname) {
 #define lgC_testudata(L, i, t) luaL_testudata((L), (i), (t))
 #endif
 
+/* lua_rawgetp (5.2+): a registry slot keyed by a C address, found
+ * without hashing a string. */
+#if LUA_VERSION_NUM == 501
+static inline void lgC_rawgetp(lua_State *L, int idx, const void *p) {
+  lua_pushlightuserdata(L, (void *)(uintptr_t)p);
+  lua_rawget(L, idx < 0 && idx > LUA_REGISTRYINDEX ? idx - 1 : idx);
+}
+static inline void lgC_rawsetp(lua_State *L, int idx, const void *p) {
+  lua_pushlightuserdata(L, (void *)(uintptr_t)p);
+  lua_insert(L, -2);
+  lua_rawset(L, idx < 0 && idx > LUA_REGISTRYINDEX ? idx - 1 : idx);
+}
+#else
+#define lgC_rawgetp(L, idx, p) ((void)lua_rawgetp((L), (idx), (p)))
+#define lgC_rawsetp(L, idx, p) lua_rawsetp((L), (idx), (p))
+#endif
+
 /* luaL_newmetatable that also sets __name (5.3+ does it itself), so
  * code reading __name sees the same metatable on every version. Returns
  * 0 when the registry already had one, like luaL_newmetatable. */

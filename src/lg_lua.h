@@ -47,6 +47,13 @@ LG_INTERNAL void lgL_checkany(lua_State *L, int arg);
 /* Record the lgrad name of every function in the table at idx. */
 LG_INTERNAL void lgL_register_names(lua_State *L, int idx);
 
+/* Set the tensor metatable on the userdata on the stack top: the one with
+ * __gc when gc (the tensor owns allocated or host memory), else the plain one. */
+LG_INTERNAL void lgL_setmeta(lua_State *L, int gc);
+/* luaopen: create both metatables; after fields are added to the gc one
+ * (LG_TENSOR_MT), copy them to the plain one. */
+LG_INTERNAL void lgL_init_metatables(lua_State *L);
+LG_INTERNAL void lgL_sync_metatables(lua_State *L);
 /* The tensor at idx or NULL (no check that it is open). */
 LG_INTERNAL lg_tensor *lgL_test(lua_State *L, int idx);
 /* A tensor argument that is open, or a Lua error naming arg. */

@@ -88,7 +88,9 @@ LGRAD_API void lgrad_close(lua_State *L, int idx);
 
 /* ---- reading tensors ----------------------------------------------------- */
 
-/* The tensor at idx, or NULL if the value there is not an lgrad tensor. */
+/* The tensor at idx, or NULL if the value there is not an lgrad tensor.
+ * Use these two rather than luaL_testudata(L, idx, "lgrad.Tensor"): small
+ * tensors and views carry a second metatable, one without __gc. */
 LGRAD_API lgrad_Tensor *lgrad_totensor(lua_State *L, int idx);
 /* The tensor argument arg of a lua_CFunction, or an error in Lua's words
  * ("bad argument #1 to 'f' (lgrad.Tensor expected, got nil)"); also an

@@ -128,7 +128,7 @@ lgrad_Tensor *lgrad_wrap(lua_State *L, void *data, int dtype, int ndim, const in
   t->own.release = release;
   t->own.release_ud = ud;
   t->st = &t->own;
-  lgC_setmetatable(L, LG_TENSOR_MT);
+  lgL_setmeta(L, 1);
   return PUB(t);
 }
 

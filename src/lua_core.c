@@ -10,9 +10,15 @@
 
 LG_EXPORT int luaopen_lgrad_core(lua_State *L);
 
+/* core._sync_metatables(): the Lua layer calls it after adding metamethods. */
+static int l_sync_metatables(lua_State *L) {
+  lgL_sync_metatables(L);
+  return 0;
+}
+
 int luaopen_lgrad_core(lua_State *L) {
   int mod, meth;
-  lgC_newmetatable(L, LG_TENSOR_MT);   /* with __name on every version */
+  lgL_init_metatables(L);   /* leaves the gc one on the stack */
   lua_newtable(L);
   lua_pushvalue(L, -1);
   lua_setfield(L, -3, "__methods");
@@ -32,5 +38,8 @@ int luaopen_lgrad_core(lua_State *L) {
   lua_setfield(L, mod, "_methods");
   lua_pushvalue(L, meth - 1);
   lua_setfield(L, mod, "_metatable");
+  lua_pushcfunction(L, l_sync_metatables);
+  lua_setfield(L, mod, "_sync_metatables");
+  lgL_sync_metatables(L);
   return 1;
 }

@@ -89,8 +89,67 @@ void lgL_checkany(lua_State *L, int arg) {
   if (lua_isnone(L, arg)) lgL_argerror(L, arg, "value expected");
 }
 
+/* Tensors have one of two metatables with the same fields: "gc" (the
+ * registry's LG_TENSOR_MT, with __gc) for tensors that own memory outside
+ * their userdata, and "plain" (no __gc) for inline storage and views. A
+ * small result that needs no finalizer is about a third cheaper to create
+ * and collect. Both are found by address key, without hashing a string;
+ * both give the gc one to getmetatable() (__metatable). */
+static const char mt_keys[2] = { 0, 0 };
+#define MT_GC ((const void *)&mt_keys[0])
+#define MT_PLAIN ((const void *)&mt_keys[1])
+
+void lgL_setmeta(lua_State *L, int gc) {
+  lgC_rawgetp(L, LUA_REGISTRYINDEX, gc ? MT_GC : MT_PLAIN);
+  lua_setmetatable(L, -2);
+}
+
+/* 1 when the table on the stack top is one of the two metatables. */
+static int is_tensor_mt(lua_State *L) {
+  int r;
+  lgC_rawgetp(L, LUA_REGISTRYINDEX, MT_PLAIN);
+  r = lua_rawequal(L, -1, -2);
+  lua_pop(L, 1);
+  if (!r) {
+    lgC_rawgetp(L, LUA_REGISTRYINDEX, MT_GC);
+    r = lua_rawequal(L, -1, -2);
+    lua_pop(L, 1);
+  }
+  return r;
+}
+
 lg_tensor *lgL_test(lua_State *L, int idx) {
-  return (lg_tensor *)lgC_testudata(L, idx, LG_TENSOR_MT);
+  lg_tensor *t = NULL;
+  void *p = lua_touserdata(L, idx);
+  if (p && lua_type(L, idx) == LUA_TUSERDATA && lua_getmetatable(L, idx)) {
+    if (is_tensor_mt(L)) t = (lg_tensor *)p;
+    lua_pop(L, 1);
+  }
+  return t;
+}
+
+void lgL_init_metatables(lua_State *L) {
+  lgC_newmetatable(L, LG_TENSOR_MT);   /* with __name on every version */
+  lua_pushvalue(L, -1);
+  lgC_rawsetp(L, LUA_REGISTRYINDEX, MT_GC);
+  lua_newtable(L);
+  lgC_rawsetp(L, LUA_REGISTRYINDEX, MT_PLAIN);
+}
+
+void lgL_sync_metatables(lua_State *L) {
+  lgC_rawgetp(L, LUA_REGISTRYINDEX, MT_GC);
+  lgC_rawgetp(L, LUA_REGISTRYINDEX, MT_PLAIN);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -3, "__metatable");
+  lua_pushnil(L);
+  while (lua_next(L, -3)) {        /* plain[k] = gc[k], except __gc */
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -4);
+  }
+  lua_pushnil(L);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 2);
 }
 
 lg_tensor *lgL_check(lua_State *L, int arg) {
@@ -185,7 +244,7 @@ lg_tensor *lgL_new(lua_State *L, lg_dtype dt, int ndim, const int64_t *size) {
   inl = nbytes <= LG_INLINE_MAX ? nbytes : 0;
   t = (lg_tensor *)lgC_newudata(L, sizeof(lg_tensor) + inl);
   memset(t, 0, sizeof *t);
-  lgC_setmetatable(L, LG_TENSOR_MT);
+  lgL_setmeta(L, nbytes > LG_INLINE_MAX);
   t->dtype = dt;
   t->ndim = ndim;
   if (ndim > 0) memcpy(t->size, size, (size_t)ndim * sizeof(int64_t));
@@ -215,7 +274,7 @@ lg_tensor *lgL_view(lua_State *L, int idx) {
   v = (lg_tensor *)lgC_newudata(L, sizeof(lg_tensor));
   memcpy(v, src, sizeof *v);
   memset(&v->own, 0, sizeof v->own);
-  lgC_setmetatable(L, LG_TENSOR_MT);
+  lgL_setmeta(L, 0);
   /* Keep the storage's owner (not an intermediate view) alive. */
   if (src->st == &src->own) lua_pushvalue(L, idx);
   else lgC_pushowner(L, idx);
@@ -251,15 +310,7 @@ lg_tensor *lgL_out(lua_State *L, int arg, lg_dtype dt, int ndim, const int64_t *
 
 void lgL_recheck(lua_State *L) {
   int i, top = lua_gettop(L);
-  luaL_getmetatable(L, LG_TENSOR_MT);
-  for (i = 1; i <= top; i++) {
-    lg_tensor *t;
-    if (lua_type(L, i) != LUA_TUSERDATA || !lua_getmetatable(L, i)) continue;
-    t = lua_rawequal(L, -1, -2) ? (lg_tensor *)lua_touserdata(L, i) : NULL;
-    lua_pop(L, 1);
-    if (t && (t->st == NULL || t->st->data == NULL)) lgL_argerror(L, i, "tensor is closed");
-  }
-  lua_pop(L, 1);
+  for (i = 1; i <= top; i++) lgL_alive(L, i, lgL_test(L, i));
 }
 
 int lgL_clash(const lg_tensor *out, const lg_tensor *in, int exact_ok) {

@@ -120,6 +120,7 @@ function mt.__tostring(t)
   render(t, shape, 1, {}, t:numel() > MAX_FULL, out, "")
   return head .. "\n" .. table.concat(out)
 end
+core._sync_metatables()   -- small tensors and views share mt's fields (not its __gc)
 
 -- Derivation checks live in lgrad.check (pure Lua); lg re-exports them.
 do
