@@ -209,16 +209,19 @@ static int target_rank(lua_State *L) {
 /* One class index v (1-based) of sample i -> 0-based, -1 when ignored. */
 static int64_t class_index(lua_State *L, const char *fn_single, double v, int64_t i,
                            int64_t c, const loss_opts *o) {
-  char num[40], at[48];
-  number_text(num, sizeof num, v);
-  if (fn_single) at[0] = '\0';
-  else snprintf(at, sizeof at, " at sample %lld", (long long)(i + 1));
-  if (!(v == floor(v)) || isinf(v))
-    lgL_argerror(L, ARG_Y, lua_pushfstring(L, "target %s%s is not an integer", num, at));
-  if (o->has_ignore && v == o->ignore) return -1;
-  if (v < 1 || v > (double)c)
+  int bad_int = !(v == floor(v)) || isinf(v);
+  if (!bad_int && o->has_ignore && v == o->ignore) return -1;
+  if (bad_int || v < 1 || v > (double)c) {
+    /* Formatted only here: doing it per target cost more than the loss. */
+    char num[40], at[48];
+    number_text(num, sizeof num, v);
+    if (fn_single) at[0] = '\0';
+    else snprintf(at, sizeof at, " at sample %lld", (long long)(i + 1));
+    if (bad_int)
+      lgL_argerror(L, ARG_Y, lua_pushfstring(L, "target %s%s is not an integer", num, at));
     lgL_argerror(L, ARG_Y, lua_pushfstring(L, "target %s out of range for %d classes%s", num,
                                             (int)c, at));
+  }
   return (int64_t)v - 1;
 }
 
