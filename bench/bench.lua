@@ -1,7 +1,9 @@
 -- bench/bench.lua - per-call cost of small activation calls through the
 -- Lua binding (run by `make bench`; needs build/lgrad/core.so on LUA_CPATH).
 -- Prints the median over 15 runs of the microseconds per call, and the
--- Lua heap growth per out= call (0 means the call allocated nothing).
+-- Lua heap growth per out= call (0 means the call allocated nothing); then
+-- whole ops on large tensors from Lua, in ns per element, to show the
+-- binding adds nothing per element (compare the kernel table above).
 local lg = require "lgrad"
 local REPS, N = 15, 200000
 
@@ -34,4 +36,33 @@ for _, r in ipairs(rows) do
   local kb = collectgarbage("count") - k0
   collectgarbage("restart")
   print(string.format("%-20s %10.3f %14.1f", r[1], us, kb))
+end
+
+-- Large tensors through the binding (median of 15 calls, ns per element).
+local function median_ns(f, n)
+  local t = {}
+  f()
+  for r = 1, REPS do
+    local t0 = os.clock()
+    f()
+    t[r] = (os.clock() - t0) * 1e9 / n
+  end
+  table.sort(t)
+  return t[(REPS + 1) // 2]
+end
+lg.seed(1)
+local z = lg.randn(4096, 1000)
+local zs = lg.randn(65536, 10)
+local cls = {}
+for i = 1, 65536 do cls[i] = i % 10 + 1 end
+local tcls = lg.tensor(cls)
+local big = {
+  {"softmax", "[4096,1000]", function() return lg.softmax(z) end, 4096 * 1000},
+  {"cross_entropy_grad", "[65536,10]", function() return lg.cross_entropy_grad(zs, tcls) end,
+   65536 * 10},
+}
+print()
+print(string.format("%-20s %-12s %10s", "Lua call, large", "shape", "ns/elem"))
+for _, r in ipairs(big) do
+  print(string.format("%-20s %-12s %10.3f", r[1], r[2], median_ns(r[3], r[4])))
 end

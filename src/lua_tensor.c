@@ -754,10 +754,8 @@ static int t_index(lua_State *L) {
   if (lua_type(L, 2) != LUA_TNUMBER) {
     /* __index called directly on a non-tensor has no metatable to read */
     if (lgL_test(L, 1) == NULL) return lgL_typeerror(L, 1, LG_TENSOR_MT);
-    lua_getmetatable(L, 1);
-    lua_getfield(L, -1, "__methods");
     lua_pushvalue(L, 2);
-    lua_rawget(L, -2);
+    lua_rawget(L, lua_upvalueindex(1));   /* the methods table */
     return 1;
   }
   t = lgL_check(L, 1);
@@ -1047,7 +1045,8 @@ static const luaL_Reg methods[] = {
 void lgL_open_tensor(lua_State *L, int mod, int meth) {
   lgL_register(L, mod, funcs, meth, methods);
   luaL_getmetatable(L, LG_TENSOR_MT);
-  lua_pushcfunction(L, t_index);
+  lua_pushvalue(L, meth);
+  lua_pushcclosure(L, t_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, t_newindex);
   lua_setfield(L, -2, "__newindex");
