@@ -322,6 +322,29 @@ describe("lgrad tensors", function()
       assert.are.equal(f32(math.exp(f32(0.3))), lg.tensor{0.3}:exp()[1])
       assert.are.equal(-math.huge, lg.tensor{0}:log()[1])
     end)
+
+    it("float32 exp (the vector exp) within 2 ulp of the double one, extremes exact", function()
+      local xs = {-200, -104, -103.9, -87.5, -20, -1e-3, -1e-30, 0, 1e-30, 0.3, 1, 10, 50,
+                  88.5, 88.72, 88.8, 1000, math.huge, -math.huge, 0 / 0}
+      for i = 1, 300 do xs[#xs + 1] = -100 + i * 0.629 end
+      local t = lg.tensor(xs)
+      local y = t:exp()
+      local ys = lg.tensor({xs, xs}):t():contiguous():t()[1]:exp()   -- strided: scalar path
+      for i, x in ipairs(xs) do
+        local e, got = f32(math.exp(f32(x))), y[i]
+        if e ~= e then
+          assert.is_true(got ~= got)
+        elseif e == math.huge or e == 0 then
+          assert.are.equal(e, got)
+        else
+          local _, ex = math.frexp(e)
+          local ulp = math.max(2 ^ (ex - 24), 2 ^ -149)
+          assert.is_true(math.abs(got - e) <= 2 * ulp, ("exp(%.9g): %.9g vs %.9g"):format(x, got, e))
+        end
+        if e == math.huge or e == 0 then assert.are.equal(e, ys[i])
+        elseif e == e then assert.is_true(math.abs(ys[i] - got) <= 2 * math.max(e * 2 ^ -23, 2 ^ -149)) end
+      end
+    end)
   end)
 
   describe("reductions", function()

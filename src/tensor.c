@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tensor.h"
+#include "kernels/vfast.h"
 
 size_t lg_dtype_size(lg_dtype dt) { return dt == LG_F64 ? sizeof(double) : sizeof(float); }
 
@@ -151,6 +152,13 @@ static void run(int nops, const lg_array *const *ops, lg_inner_fn fn, void *ctx)
 
 /* ---- elementwise inner loops ----------------------------------------- */
 
+/* GCC's -O2 vectorizes only loops that need no run-time alias check, and
+ * these need one (out may be an input); the check passes for out == a, so
+ * in-place ops vectorize too. x + x on 1e6 floats: 0.26 -> 0.08 ns/el. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("vect-cost-model=dynamic")
+#endif
+
 /* One inner loop per (op, dtype): a unit-stride fast path the compiler
  * vectorizes, a scalar-broadcast path, and a general strided path. */
 #define LG_BIN(NAME, T, EXPR)                                               \
@@ -204,22 +212,40 @@ static double un_apply(int op, double x, double p) {
 
 typedef struct { int op; double p; } un_ctx;
 
-#define LG_UN(NAME, T)                                                      \
+/* Unit-stride loops per op, so neg and abs vectorize; sqrt is exact in
+ * either precision (a correctly rounded double sqrt rounds to the
+ * correctly rounded float one) but stays scalar (errno); float32 exp
+ * takes the vector exp of the activations (at most 1.01 ulp over all
+ * floats, tools/ulp_all). */
+#define LG_UN(NAME, T, SQRT, FABS)                                          \
   static void NAME(int64_t n, char **p, const int64_t *s, void *vctx) {     \
     const un_ctx *c = (const un_ctx *)vctx;                                 \
+    T *o = (T *)p[0];                                                       \
+    const T *a = (const T *)p[1];                                           \
     int64_t i;                                                              \
-    if (c->op == LG_NEG && s[0] == sizeof(T) && s[1] == sizeof(T)) {        \
-      T *o = (T *)p[0]; const T *a = (const T *)p[1];                       \
-      for (i = 0; i < n; i++) o[i] = -a[i];                                 \
-      return;                                                               \
+    if (s[0] == sizeof(T) && s[1] == sizeof(T)) {                           \
+      switch (c->op) {                                                      \
+      case LG_NEG: for (i = 0; i < n; i++) o[i] = -a[i]; return;            \
+      case LG_ABS: for (i = 0; i < n; i++) o[i] = FABS(a[i]); return;       \
+      case LG_SQRT: for (i = 0; i < n; i++) o[i] = SQRT(a[i]); return;      \
+      case LG_EXP:                                                          \
+        if (sizeof(T) == sizeof(float)) {                                   \
+          lg_vact_f32(LG_VA_EXP, (size_t)n, (float *)o, (const float *)a, NULL, 0, 0); \
+          return;                                                           \
+        }                                                                   \
+        for (i = 0; i < n; i++) o[i] = (T)exp((double)a[i]);               \
+        return;                                                             \
+      case LG_LOG: for (i = 0; i < n; i++) o[i] = (T)log((double)a[i]); return; \
+      default: break;                                                       \
+      }                                                                     \
     }                                                                       \
     for (i = 0; i < n; i++)                                                 \
       *(T *)(p[0] + i * s[0]) =                                             \
           (T)un_apply(c->op, (double)*(const T *)(p[1] + i * s[1]), c->p);  \
   }
 
-LG_UN(un_f32, float)
-LG_UN(un_f64, double)
+LG_UN(un_f32, float, sqrtf, fabsf)
+LG_UN(un_f64, double, sqrt, fabs)
 
 void lg_unary(int op, double p, lg_array *out, const lg_array *a) {
   un_ctx c;
@@ -345,17 +371,114 @@ static double reduce_one(int op, lg_dtype dt, const void *x, size_t n, size_t st
   return acc;
 }
 
+/* Contiguous runs (inner == 1). Sums: 8 named double accumulators, which
+ * GCC keeps in registers and vectorizes (the one chain of reduce_one ran
+ * at 4 cycles an element). float32 max: the vector max of the softmax
+ * kernels, then the first index holding it (a NaN anywhere: the first
+ * NaN, as in reduce_one). */
+#define LG_SUMRUN(NAME, T)                                                  \
+  static double NAME(const T *x, size_t n) {                                \
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;  \
+    size_t i;                                                               \
+    for (i = 0; i + 8 <= n; i += 8) {                                       \
+      a0 += x[i]; a1 += x[i + 1]; a2 += x[i + 2]; a3 += x[i + 3];           \
+      a4 += x[i + 4]; a5 += x[i + 5]; a6 += x[i + 6]; a7 += x[i + 7];       \
+    }                                                                       \
+    for (; i < n; i++) a0 += x[i];                                          \
+    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));               \
+  }
+LG_SUMRUN(sum_f32, float)
+LG_SUMRUN(sum_f64, double)
+
+/* First i with x[i] == m, or with x[i] NaN when m is NaN; blocks of 16 so
+ * the test vectorizes. */
+static size_t find_f32(const float *x, size_t n, float m) {
+  size_t i = 0, k;
+  int nan = m != m;
+  for (; i + 16 <= n; i += 16) {
+    int hit = 0;
+    if (nan) for (k = 0; k < 16; k++) hit |= x[i + k] != x[i + k];
+    else for (k = 0; k < 16; k++) hit |= x[i + k] == m;
+    if (hit) break;
+  }
+  for (; i < n; i++)
+    if (nan ? x[i] != x[i] : x[i] == m) break;
+  return i;
+}
+
+static double max_f32(const float *x, size_t n, int64_t *at) {
+  size_t i = find_f32(x, n, lg_vmax_f32(n, x));
+  *at = (int64_t)i;
+  return x[i];   /* of the two zeros, the one seen first */
+}
+
+/* Reductions over a middle dim with inner > 1: a block of up to 256
+ * columns at a time, row by row, so memory is read in order; each column
+ * sees its values in the same order as reduce_one, so results are equal. */
+#define LG_COLS 256
+static void reduce_cols(int op, lg_dtype dt, const char *x, size_t n, size_t inner,
+                        void *y, int64_t *idx) {
+  size_t j0, i, j, es = lg_dtype_size(dt);
+  double acc[LG_COLS];
+  int64_t at[LG_COLS];
+  for (j0 = 0; j0 < inner; j0 += LG_COLS) {
+    size_t w = inner - j0 < LG_COLS ? inner - j0 : LG_COLS;
+    const char *base = x + j0 * es;
+    int sum = op == LG_SUM || op == LG_MEAN;
+    for (j = 0; j < w; j++) {
+      acc[j] = sum ? 0 : lg_get(dt, base, (int64_t)j);
+      at[j] = 0;
+    }
+    for (i = sum ? 0 : 1; i < n; i++) {
+      const char *row = base + i * inner * es;
+      if (sum && dt == LG_F32) {
+        for (j = 0; j < w; j++) acc[j] += (double)((const float *)row)[j];
+      } else if (sum) {
+        for (j = 0; j < w; j++) acc[j] += ((const double *)row)[j];
+      } else {
+        for (j = 0; j < w; j++) {
+          double v = lg_get(dt, row, (int64_t)j);
+          if (acc[j] == acc[j] && (v != v || (op == LG_MAX ? v > acc[j] : v < acc[j]))) {
+            acc[j] = v;
+            at[j] = (int64_t)i;
+          }
+        }
+      }
+    }
+    for (j = 0; j < w; j++) {
+      lg_set(dt, y, (int64_t)(j0 + j), op == LG_MEAN ? acc[j] / (double)n : acc[j]);
+      if (idx) idx[j0 + j] = at[j];
+    }
+  }
+}
+
 void lg_reduce(int op, lg_dtype dt, size_t outer, size_t n, size_t inner,
                const void *x, void *y, int64_t *idx) {
-  size_t o, j, es = lg_dtype_size(dt);
-  for (o = 0; o < outer; o++)
-    for (j = 0; j < inner; j++) {
-      const char *base = (const char *)x + (o * n * inner + j) * es;
+  size_t o, es = lg_dtype_size(dt);
+  for (o = 0; o < outer; o++) {
+    const char *base = (const char *)x + o * n * inner * es;
+    if (inner == 1 && n > 0 && (op == LG_SUM || op == LG_MEAN)) {
+      double v = dt == LG_F64 ? sum_f64((const double *)base, n) : sum_f32((const float *)base, n);
+      lg_set(dt, y, (int64_t)o, op == LG_MEAN ? v / (double)n : v);
+    } else if (inner == 1 && n > 0 && op == LG_MAX && dt == LG_F32) {
       int64_t at = 0;
-      double v = reduce_one(op, dt, base, n, inner, &at);
-      lg_set(dt, y, (int64_t)(o * inner + j), v);
-      if (idx) idx[o * inner + j] = at;
+      lg_set(dt, y, (int64_t)o, max_f32((const float *)base, n, &at));
+      if (idx) idx[o] = at;
+    } else if (inner == 1) {
+      int64_t at = 0;
+      lg_set(dt, y, (int64_t)o, reduce_one(op, dt, base, n, 1, &at));
+      if (idx) idx[o] = at;
+    } else if (n > 0) {
+      reduce_cols(op, dt, base, n, inner, (char *)y + o * inner * es, idx ? idx + o * inner : NULL);
+    } else {
+      size_t j;
+      for (j = 0; j < inner; j++) {
+        int64_t at = 0;
+        lg_set(dt, y, (int64_t)(o * inner + j), reduce_one(op, dt, base, 0, inner, &at));
+        if (idx) idx[o * inner + j] = at;
+      }
     }
+  }
 }
 
 /* ---- matrix product ------------------------------------------------- */
