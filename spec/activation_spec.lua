@@ -379,7 +379,7 @@ describe("float32 piecewise-linear functions", function()
       end)
 
       it(label(c) .. ": strided x gives the contiguous bits", function()
-        local m = #xs // 2
+        local m = math.floor(#xs / 2)
         local n = 2 * m
         local function rows(t)
           local r1, r2 = {}, {}
