@@ -45,6 +45,12 @@
  * the selects. A few operations per element: the loops run at memory
  * speed. Each takes x, g (dy or 1) and the parameters as floats. */
 LG_ALWAYS_INLINE lg_vf f_nan_or(lg_vf x, lg_vf v) { return v_sel(x != x, x, v); }
+/* relu's backward: dy where x > 0, else 0, NaN where x or dy is (x + dy):
+ * grad_mul(dy, relu'(x)) in fewer operations */
+LG_ALWAYS_INLINE lg_vf f_relu_bw(lg_vf x, lg_vf g)
+{
+  return v_sel((x != x) | (g != g), x + g, v_sel(x > 0.0f, g, v_set(0.0f)));
+}
 /* leaky_relu: x > 0 ? x : x s; ' = 1 or s */
 LG_ALWAYS_INLINE lg_vf f_leaky(lg_vf x, lg_vf g, float s, float b)
 {
@@ -157,7 +163,13 @@ static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
 #endif
     VF_LOOP(v_sel(v < 0.0f, v_set(0.0f), v)); break;
   case LG_VA_RELU_D:
-    VF_LOOP(v_grad_mul(g, v_sel(v > 0.0f, one, v_sel(v != v, v, v_set(0.0f))))); break;
+    if (dy) {   /* the backward pass: its own loop, no per-vector dy test */
+      size_t i_ = 0;
+      for (; i_ + LG_VW <= n; i_ += LG_VW) v_st(y + i_, f_relu_bw(v_ld(x + i_), v_ld(dy + i_)));
+      VF_TAIL(f_relu_bw(v, g));
+      break;
+    }
+    VF_LOOP(v_sel(v > 0.0f, one, f_nan_or(v, v_set(0.0f)))); break;
   case LG_VA_LEAKY: VF_LOOP(V_FF(f_leaky, v, g)); break;
   case LG_VA_LEAKY_D: VF_LOOP(V_FF(f_leaky_d, v, g)); break;
   case LG_VA_HARDTANH: VF_LOOP(V_FF(f_htanh, v, g)); break;
