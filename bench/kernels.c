@@ -5,6 +5,7 @@
  * + written), ratio to a memcpy of the same bytes measured in this run,
  * the PyTorch figure and torch/lgrad (> 1: lgrad faster). */
 #define _POSIX_C_SOURCE 199309L
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ static double torch_ns(const char *key)
 }
 
 static float *X, *Y, *G;
+static void *xb, *yb, *gb;   /* the blocks behind X, Y, G */
 static int64_t *T;
 static const lg_activation *A;
 static lg_act_params P;
@@ -125,11 +127,17 @@ int main(int argc, char **argv)
     }
     fclose(f);
   }
-  X = malloc(big * sizeof(float));
-  Y = malloc(big * sizeof(float));
-  G = malloc(big * sizeof(float));
+  /* 64-byte aligned, as lgrad's tensors (lua_tensor.c) and PyTorch's are:
+   * malloc's large blocks sit 16 bytes past a page, which would split every
+   * 64-byte vector access across two cache lines */
+  xb = malloc(big * sizeof(float) + 64);
+  yb = malloc(big * sizeof(float) + 64);
+  gb = malloc(big * sizeof(float) + 64);
   T = malloc(65536 * sizeof(int64_t));
-  if (!X || !Y || !G || !T) return 1;
+  if (!xb || !yb || !gb || !T) return 1;
+  X = (float *)(((uintptr_t)xb + 63) & ~(uintptr_t)63);
+  Y = (float *)(((uintptr_t)yb + 63) & ~(uintptr_t)63);
+  G = (float *)(((uintptr_t)gb + 63) & ~(uintptr_t)63);
   lv = lg_simd_best();
   printf("lgrad kernels, float32, 1 thread, dispatch level %s; median of %d runs\n",
          lg_simd_name(lv), REPS);
@@ -178,6 +186,6 @@ int main(int argc, char **argv)
     }
     lg_simd_set_level(LG_SIMD_AUTO);
   }
-  free(X); free(Y); free(G); free(T);
+  free(xb); free(yb); free(gb); free(T);
   return 0;
 }

@@ -296,6 +296,109 @@ describe("PyTorch's choices at the kinks", function()
   end)
 end)
 
+-- float32 piecewise-linear functions compute in float with PyTorch 1.13's
+-- formulas, so their float32 results are not the double truth rounded once
+-- but these float operations, each rounded to float32 (a float sum, product
+-- or quotient done in double and rounded once gives the float result: 53 >=
+-- 2 * 24 + 2). hardswish' keeps the double form (2x + 3)/6, rounded once.
+describe("float32 piecewise-linear functions", function()
+  local P = require "spec.support.portable"
+  local spack, sunpack = string.pack, string.unpack
+  local f32 = spack and function(v) return (sunpack("f", spack("f", v))) end or P.f32
+  local function clampf(x, lo, hi)   -- min(max(x, lo), hi), NaN passes
+    if x < lo then x = lo end
+    if x > hi then x = hi end
+    return x
+  end
+  local function nan_or(x, v) if isnan(x) then return x end return v end
+  local SIXTH = f32(1 / 6)
+  -- f(x, a, b) and f'(x, a, b) with the parameters a, b rounded to float;
+  -- df nil: no float form (the double one is checked instead)
+  local FF = {
+    relu = { f = function(x) return nan_or(x, x > 0 and x or 0) end,
+             df = function(x) return nan_or(x, x > 0 and 1 or 0) end },
+    leaky_relu = { f = function(x, a) return x > 0 and x or f32(x * a) end,
+                   df = function(x, a) return nan_or(x, x > 0 and 1 or a) end },
+    hardtanh = { f = function(x, a, b) return clampf(x, a, b) end,
+                 df = function(x, a, b) return nan_or(x, (x > a and x < b) and 1 or 0) end },
+    relu6 = { f = function(x) return clampf(x, 0, 6) end,
+              df = function(x) return nan_or(x, (x > 0 and x < 6) and 1 or 0) end },
+    hardsigmoid = { f = function(x) return f32(clampf(f32(x + 3), 0, 6) / 6) end,
+                    df = function(x) return nan_or(x, (x > -3 and x < 3) and SIXTH or 0) end },
+    -- x * 6 overflows for x > FLT_MAX / 6: PyTorch gives inf, lgrad x
+    hardswish = { f = function(x)
+                    local y = f32(f32(x * clampf(f32(x + 3), 0, 6)) / 6)
+                    if y == inf then return x end
+                    return y
+                  end },
+    heaviside = { f = function(x) return nan_or(x, x > 0 and 1 or 0) end,
+                  df = function(x) return nan_or(x, 0) end },
+  }
+  local function nanq(a, b) return a == b or (isnan(a) and isnan(b)) end
+  local function exact(what, xs, got, want_fn)
+    local bad = {}
+    for i = 1, #xs do
+      local w = want_fn(i)
+      if not nanq(got[i], w) then
+        bad[#bad + 1] = string.format("x = %.17g: got %.17g, want %.17g", xs[i], got[i], w)
+        if #bad == 5 then break end
+      end
+    end
+    assert(#bad == 0, what .. ":\n  " .. table.concat(bad, "\n  "))
+  end
+
+  for _, c in ipairs(CASES) do
+    local ff = FF[c.name]
+    if ff then
+      local p = R.params(c.name, c.p)
+      local a, b = f32(tonumber(p[1]) or 0), f32(tonumber(p[2]) or 0)
+      local x = lg.tensor(inputs(c.name, p), "float32")
+      local xs = x:totable()
+      lg.seed(11)
+      local dy = lg.rand(#xs) * 6 - 3
+      for i, v in ipairs { 1e30, -1e30, 1e-30, -1e-30, 0, inf, -inf } do dy[i * 89] = v end
+      local dys = dy:totable()
+
+      it(label(c) .. " gives PyTorch's float formula bit for bit", function()
+        exact(label(c) .. " forward", xs, fwd(c, x):totable(), function(i) return ff.f(xs[i], a, b) end)
+      end)
+
+      it(label(c) .. "_backward bit for bit", function()
+        local d, g = bwd(c, lg.ones(#xs), x):totable(), bwd(c, dy, x):totable()
+        local function df(i)
+          if ff.df then return ff.df(xs[i], a, b) end
+          return R.act[c.name].df(xs[i], p)   -- the double form
+        end
+        local function grad(i)   -- dy f', 0 where f' = 0 (dy not NaN), rounded once
+          local v = df(i)
+          if v == 0 and not isnan(dys[i]) then return 0 end
+          return f32(dys[i] * v)
+        end
+        exact(label(c) .. " derivative", xs, d, function(i) return f32(df(i)) end)
+        exact(label(c) .. " dy * f'", xs, g, grad)
+      end)
+
+      it(label(c) .. ": strided x gives the contiguous bits", function()
+        local m = math.floor(#xs / 2)
+        local n = 2 * m
+        local function rows(t)
+          local r1, r2 = {}, {}
+          for i = 1, m do r1[i], r2[i] = t[i], t[m + i] end
+          return lg.tensor({ r1, r2 }, "float32")
+        end
+        local xt, gt = rows(xs):t(), rows(dys):t()   -- m x 2, strided
+        local xc, gc = xt:contiguous(), gt:contiguous()
+        local function same(u, v)
+          local ut, vt = u:contiguous():view(n):totable(), v:contiguous():view(n):totable()
+          for i = 1, n do assert(nanq(ut[i], vt[i]), "at element " .. i) end
+        end
+        same(fwd(c, xt), fwd(c, xc))
+        same(bwd(c, gt, xt), bwd(c, gc, xc))
+      end)
+    end
+  end
+end)
+
 describe("the seed's properties", function()
   for _, dtype in ipairs { "float32", "float64" } do
     -- float32 rounds sigmoid(x) to 1 from x = 17 on and tanh(x) from x = 9.1.

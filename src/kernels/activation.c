@@ -3,7 +3,9 @@
  * Each activation is two scalar functions in double, NAME_fw (the value)
  * and NAME_d (the derivative); LG_ACT_KERNELS turns them into the four
  * array kernels. float32 goes through double and is rounded once, which
- * keeps every float32 result within about half an ulp. The scalar forms
+ * keeps every float32 result within about half an ulp, except for the
+ * piecewise-linear ones, which compute float32 in float with PyTorch's
+ * formulas (NAME_fw32/NAME_d32; bit-identical to PyTorch). The scalar forms
  * are chosen to stay accurate over the whole range (no 1 - sigmoid, no
  * 1 + erf for negative x, no overflowing exp) and to give PyTorch's
  * answers at +-inf and at the kinks; see README.md, "Activations". */
@@ -284,6 +286,69 @@ static double heaviside_d(double x, const lg_act_params *P)
   return nan_or(x, 0.0);
 }
 
+/* float32 forms: PyTorch's float arithmetic (parameters rounded to float,
+ * x * c / 6 left to right, the float 1/6), with the comparisons and the
+ * NaN rule of the double forms above; the vector loops (vfast_body.h)
+ * compute the same operations and give the same bits. hardswish' keeps the
+ * double form (see above), rounded once. */
+static float nan_orf(float x, float v) { return x != x ? x : v; }
+static float clampf6(float t) { t = t < 0.0f ? 0.0f : t; return t > 6.0f ? 6.0f : t; }
+static float relu_fw32(float x, float s, float b) { (void)s; (void)b; return x < 0.0f ? 0.0f : x; }
+static float relu_d32(float x, float s, float b)
+{
+  (void)s; (void)b;
+  return x > 0.0f ? 1.0f : nan_orf(x, 0.0f);
+}
+static float leaky_relu_fw32(float x, float s, float b) { (void)b; return x > 0.0f ? x : x * s; }
+static float leaky_relu_d32(float x, float s, float b)
+{
+  (void)b;
+  return x > 0.0f ? 1.0f : nan_orf(x, s);
+}
+static float hardtanh_fw32(float x, float lo, float hi)
+{
+  float t = x < lo ? lo : x;
+  t = t > hi ? hi : t;
+  return lo != lo || hi != hi ? lo + hi : t;
+}
+static float hardtanh_d32(float x, float lo, float hi)
+{
+  return x <= lo || x >= hi ? 0.0f : nan_orf(x, 1.0f);
+}
+static float relu6_fw32(float x, float a, float b) { (void)a; (void)b; return clampf6(x); }
+static float relu6_d32(float x, float a, float b)
+{
+  (void)a; (void)b;
+  return x <= 0.0f || x >= 6.0f ? 0.0f : nan_orf(x, 1.0f);
+}
+static float hardsigmoid_fw32(float x, float a, float b)
+{
+  (void)a; (void)b;
+  return clampf6(x + 3.0f) / 6.0f;
+}
+static float hardsigmoid_d32(float x, float a, float b)
+{
+  (void)a; (void)b;
+  return x > -3.0f && x < 3.0f ? 1.0f / 6.0f : nan_orf(x, 0.0f);
+}
+/* x * 6 overflows for x > FLT_MAX / 6, where PyTorch gives inf: x instead */
+static float hardswish_fw32(float x, float a, float b)
+{
+  float y = x * clampf6(x + 3.0f) / 6.0f;
+  (void)a; (void)b;
+  return y == INFINITY ? x : y;
+}
+static float heaviside_fw32(float x, float a, float b)
+{
+  (void)a; (void)b;
+  return x > 0.0f ? 1.0f : nan_orf(x, 0.0f);
+}
+static float heaviside_d32(float x, float a, float b)
+{
+  (void)a; (void)b;
+  return nan_orf(x, 0.0f);
+}
+
 /* --- array kernels -------------------------------------------------------- */
 
 /* dy * d, except that a zero derivative gives 0 even for an infinite dy (as
@@ -291,6 +356,10 @@ static double heaviside_d(double x, const lg_act_params *P)
 static double grad_mul(double dy, double d)
 {
   return d == 0 && dy == dy ? 0.0 : dy * d;
+}
+static float grad_mulf(float dy, float d)
+{
+  return d == 0.0f && dy == dy ? 0.0f : dy * d;
 }
 
 static lg_act_params params_or(const lg_act_params *p, double d0, double d1, int mode)
@@ -310,21 +379,18 @@ static lg_act_params params_or(const lg_act_params *p, double d0, double d1, int
 #else
 #define LG_MAYBE_UNUSED
 #endif
-#define LG_ACT_KERNELS(NAME, D0, D1, MODE)                                              \
-  LG_MAYBE_UNUSED static void NAME##_f32(size_t n, float *y, const float *x, const lg_act_params *p)    \
+/* float32 from the double forms, rounded once */
+#define LG_ACT_F32D(NAME, D0, D1, MODE)                                                 \
+  LG_MAYBE_UNUSED static void NAME##_f32(size_t n, float *y, const float *x,            \
+                                         const lg_act_params *p)                        \
   {                                                                                      \
     const lg_act_params P = params_or(p, D0, D1, MODE);                                  \
     size_t i;                                                                            \
     for (i = 0; i < n; i++) y[i] = (float)NAME##_fw((double)x[i], &P);                   \
-  }                                                                                      \
-  static void NAME##_f64(size_t n, double *y, const double *x, const lg_act_params *p)  \
-  {                                                                                      \
-    const lg_act_params P = params_or(p, D0, D1, MODE);                                  \
-    size_t i;                                                                            \
-    for (i = 0; i < n; i++) y[i] = NAME##_fw(x[i], &P);                                  \
-  }                                                                                      \
-  LG_MAYBE_UNUSED static void NAME##_b32(size_t n, float *dx, const float *dy, const float *x,          \
-                         const lg_act_params *p)                                         \
+  }
+#define LG_ACT_B32D(NAME, D0, D1, MODE)                                                 \
+  LG_MAYBE_UNUSED static void NAME##_b32(size_t n, float *dx, const float *dy,          \
+                                         const float *x, const lg_act_params *p)        \
   {                                                                                      \
     const lg_act_params P = params_or(p, D0, D1, MODE);                                  \
     size_t i;                                                                            \
@@ -333,6 +399,13 @@ static lg_act_params params_or(const lg_act_params *p, double d0, double d1, int
     else                                                                                 \
       for (i = 0; i < n; i++)                                                            \
         dx[i] = (float)grad_mul((double)dy[i], NAME##_d((double)x[i], &P));              \
+  }
+#define LG_ACT_K64(NAME, D0, D1, MODE)                                                  \
+  static void NAME##_f64(size_t n, double *y, const double *x, const lg_act_params *p)  \
+  {                                                                                      \
+    const lg_act_params P = params_or(p, D0, D1, MODE);                                  \
+    size_t i;                                                                            \
+    for (i = 0; i < n; i++) y[i] = NAME##_fw(x[i], &P);                                  \
   }                                                                                      \
   static void NAME##_b64(size_t n, double *dx, const double *dy, const double *x,       \
                          const lg_act_params *p)                                         \
@@ -344,11 +417,37 @@ static lg_act_params params_or(const lg_act_params *p, double d0, double d1, int
     else                                                                                 \
       for (i = 0; i < n; i++) dx[i] = grad_mul(dy[i], NAME##_d(x[i], &P));               \
   }
+#define LG_ACT_KERNELS(NAME, D0, D1, MODE)                                              \
+  LG_ACT_F32D(NAME, D0, D1, MODE) LG_ACT_B32D(NAME, D0, D1, MODE) LG_ACT_K64(NAME, D0, D1, MODE)
+/* float32 in float (the piecewise-linear ones), parameters rounded to float */
+#define LG_ACT_F32F(NAME, D0, D1)                                                       \
+  LG_MAYBE_UNUSED static void NAME##_f32(size_t n, float *y, const float *x,            \
+                                         const lg_act_params *p)                        \
+  {                                                                                      \
+    const lg_act_params P = params_or(p, D0, D1, 0);                                     \
+    const float a = (float)P.p[0], b = (float)P.p[1];                                    \
+    size_t i;                                                                            \
+    for (i = 0; i < n; i++) y[i] = NAME##_fw32(x[i], a, b);                              \
+  }
+#define LG_ACT_B32F(NAME, D0, D1)                                                       \
+  LG_MAYBE_UNUSED static void NAME##_b32(size_t n, float *dx, const float *dy,          \
+                                         const float *x, const lg_act_params *p)        \
+  {                                                                                      \
+    const lg_act_params P = params_or(p, D0, D1, 0);                                     \
+    const float a = (float)P.p[0], b = (float)P.p[1];                                    \
+    size_t i;                                                                            \
+    if (dy == NULL)                                                                      \
+      for (i = 0; i < n; i++) dx[i] = NAME##_d32(x[i], a, b);                            \
+    else                                                                                 \
+      for (i = 0; i < n; i++) dx[i] = grad_mulf(dy[i], NAME##_d32(x[i], a, b));          \
+  }
+#define LG_ACT_PIECEWISE(NAME, D0, D1)                                                  \
+  LG_ACT_F32F(NAME, D0, D1) LG_ACT_B32F(NAME, D0, D1) LG_ACT_K64(NAME, D0, D1, 0)
 
 LG_ACT_KERNELS(sigmoid, 0, 0, 0)
 LG_ACT_KERNELS(tanh, 0, 0, 0)
-LG_ACT_KERNELS(relu, 0, 0, 0)
-LG_ACT_KERNELS(leaky_relu, LEAKY_SLOPE, 0, 0)
+LG_ACT_PIECEWISE(relu, 0, 0)
+LG_ACT_PIECEWISE(leaky_relu, LEAKY_SLOPE, 0)
 LG_ACT_KERNELS(elu, ELU_ALPHA, 0, 0)
 LG_ACT_KERNELS(selu, 0, 0, 0)
 LG_ACT_KERNELS(celu, CELU_ALPHA, 0, 0)
@@ -357,12 +456,14 @@ LG_ACT_KERNELS(silu, 0, 0, 0)
 LG_ACT_KERNELS(mish, 0, 0, 0)
 LG_ACT_KERNELS(softplus, SOFTPLUS_BETA, SOFTPLUS_THRESHOLD, 0)
 LG_ACT_KERNELS(softsign, 0, 0, 0)
-LG_ACT_KERNELS(hardtanh, HARDTANH_MIN, HARDTANH_MAX, 0)
-LG_ACT_KERNELS(relu6, 0, 0, 0)
-LG_ACT_KERNELS(hardsigmoid, 0, 0, 0)
-LG_ACT_KERNELS(hardswish, 0, 0, 0)
+LG_ACT_PIECEWISE(hardtanh, HARDTANH_MIN, HARDTANH_MAX)
+LG_ACT_PIECEWISE(relu6, 0, 0)
+LG_ACT_PIECEWISE(hardsigmoid, 0, 0)
+LG_ACT_F32F(hardswish, 0, 0)
+LG_ACT_B32D(hardswish, 0, 0, 0)
+LG_ACT_K64(hardswish, 0, 0, 0)
 LG_ACT_KERNELS(log_sigmoid, 0, 0, 0)
-LG_ACT_KERNELS(heaviside, 0, 0, 0)
+LG_ACT_PIECEWISE(heaviside, 0, 0)
 
 /* --- float32 fast paths ----------------------------------------------------
  * The same formulas in float arithmetic on 16-lane vectors, with
@@ -399,8 +500,6 @@ static void gelu_v32(size_t n, float *y, const float *x, const lg_act_params *p)
               0.0);
 }
 
-/* The piecewise-linear ones: vector loops that compute in double exactly
- * as the scalar forms above (bit-identical results), at memory speed. */
 V32(log_sigmoid, LG_VA_LOG_SIGMOID)
 VB32(log_sigmoid, LG_VA_LOG_SIGMOID_D)
 
@@ -426,6 +525,9 @@ static void softplus_vb32(size_t n, float *dx, const float *dy, const float *x,
     softplus_b32(n, dx, dy, x, p);
 }
 
+/* The piecewise-linear ones: vector loops with the same float operations
+ * as the float32 forms above (bit-identical results; hardswish' on double
+ * lanes as hardswish_d), at memory speed. */
 V32(relu, LG_VA_RELU)
 VB32(relu, LG_VA_RELU_D)
 V32(hardsigmoid, LG_VA_HARDSIGMOID)
@@ -501,6 +603,25 @@ LG_INTERNAL const lg_activation lg_activations[] = {
   { "heaviside", 0, { NOPARAM, NOPARAM }, VKERNELS(heaviside) },
   { NULL, 0, { NOPARAM, NOPARAM }, NULL, NULL, NULL, NULL }
 };
+
+#if defined(LG_SIMD_TESTABLE)
+/* The scalar float32 kernels, in the table's order: the reference that
+ * tools/ hold the vector paths to (bit-identical for the piecewise ones). */
+#define SCALAR32(NAME) { NAME##_f32, NAME##_b32 }
+static const struct { lg_act_f32_fn f; lg_actb_f32_fn b; } scalar32[] = {
+  SCALAR32(sigmoid), SCALAR32(tanh), SCALAR32(relu), SCALAR32(leaky_relu), SCALAR32(elu),
+  SCALAR32(selu), SCALAR32(celu), SCALAR32(gelu), SCALAR32(silu), SCALAR32(mish),
+  SCALAR32(softplus), SCALAR32(softsign), SCALAR32(hardtanh), SCALAR32(relu6),
+  SCALAR32(hardsigmoid), SCALAR32(hardswish), SCALAR32(log_sigmoid), SCALAR32(heaviside)
+};
+LG_INTERNAL void lg_activation_scalar32(const lg_activation *a, lg_act_f32_fn *f,
+                                        lg_actb_f32_fn *b)
+{
+  size_t i = (size_t)(a - lg_activations);
+  *f = scalar32[i].f;
+  *b = scalar32[i].b;
+}
+#endif
 
 LG_INTERNAL const lg_activation *lg_activation_find(const char *name)
 {

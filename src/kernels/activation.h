@@ -3,7 +3,10 @@
  * Every activation has four kernels: forward and backward, float32 and
  * float64. All of them work on contiguous arrays of n elements; y may equal
  * x, and dx may equal dy or x (in-place use). float32 kernels compute in
- * double and round once.
+ * double and round once, except the piecewise-linear ones (relu,
+ * leaky_relu, hardtanh, relu6, hardsigmoid, hardswish, heaviside), which
+ * use PyTorch's float formulas and give its bits (hardswish' excepted:
+ * double, rounded once).
  *
  * Semantics follow torch.nn.functional (PyTorch 1.13), with these rules
  * (README.md, "Activations", lists every function):
@@ -67,5 +70,13 @@ LG_INTERNAL const lg_activation *lg_activation_find(const char *name);
  * everything else (hardtanh with min_val > max_val, softplus with beta == 0,
  * NaN parameters), and so do we. */
 LG_INTERNAL int lg_activation_check(const lg_activation *a, const lg_act_params *p);
+
+#if defined(LG_SIMD_TESTABLE)
+/* Test programs only (tools/): a's scalar float32 kernels, which the
+ * table's fast paths replace; the piecewise-linear fast paths must equal
+ * them bit for bit. */
+LG_INTERNAL void lg_activation_scalar32(const lg_activation *a, lg_act_f32_fn *f,
+                                        lg_actb_f32_fn *b);
+#endif
 
 #endif

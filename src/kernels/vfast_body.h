@@ -39,72 +39,84 @@
 #endif
 
 /* --- piecewise-linear functions ------------------------------------------
- * Computed on double lanes exactly as activation.c's scalar forms (same
- * comparisons, one rounding to float), so results are bit-identical to
- * them; the work is a few operations per element, so the loop runs at
- * memory speed. Each takes x, g (dy or 1) and the two parameters. */
-LG_ALWAYS_INLINE lg_vd d_set(double a) { lg_vd v = { 0 }; return v + a; }
-LG_ALWAYS_INLINE lg_vd d_nan_or(lg_vd x, lg_vd v) { return v_seld(x != x, x, v); }
-/* dy * d, but 0 where d == 0 and dy is not NaN (grad_mul) */
-LG_ALWAYS_INLINE lg_vd d_grad(lg_vd g, lg_vd d)
+ * In float, with PyTorch's float formulas and activation.c's float32
+ * scalar forms (same comparisons and operations, parameters rounded to
+ * float), so the results are bit-identical to both; NaN stays NaN through
+ * the selects. A few operations per element: the loops run at memory
+ * speed. Each takes x, g (dy or 1) and the parameters as floats. */
+LG_ALWAYS_INLINE lg_vf f_nan_or(lg_vf x, lg_vf v) { return v_sel(x != x, x, v); }
+/* relu's backward: dy where x > 0, else 0, NaN where x or dy is (x + dy):
+ * grad_mul(dy, relu'(x)) in fewer operations */
+LG_ALWAYS_INLINE lg_vf f_relu_bw(lg_vf x, lg_vf g)
 {
-  return v_seld((d == 0.0) & (g == g), d_set(0.0), g * d);
+  return v_sel((x != x) | (g != g), x + g, v_sel(x > 0.0f, g, v_set(0.0f)));
 }
-/* leaky_relu: x > 0 ? x : slope x */
-LG_ALWAYS_INLINE lg_vd d_leaky(lg_vd x, lg_vd g, double s, double b)
+/* leaky_relu: x > 0 ? x : x s; ' = 1 or s */
+LG_ALWAYS_INLINE lg_vf f_leaky(lg_vf x, lg_vf g, float s, float b)
 {
   (void)g; (void)b;
-  return v_seld(x > 0.0, x, x * s);
+  return v_sel(x > 0.0f, x, x * s);
 }
-LG_ALWAYS_INLINE lg_vd d_leaky_d(lg_vd x, lg_vd g, double s, double b)
+LG_ALWAYS_INLINE lg_vf f_leaky_d(lg_vf x, lg_vf g, float s, float b)
 {
   (void)b;
-  return d_grad(g, v_seld(x > 0.0, d_set(1.0), d_nan_or(x, d_set(s))));
+  return v_grad_mul(g, v_sel(x > 0.0f, v_set(1.0f), f_nan_or(x, v_set(s))));
 }
 /* hardtanh: min(max(x, lo), hi) in that order (relu6: lo 0, hi 6) */
-LG_ALWAYS_INLINE lg_vd d_htanh(lg_vd x, lg_vd g, double lo, double hi)
+LG_ALWAYS_INLINE lg_vf f_clamp(lg_vf x, float lo, float hi)
 {
-  lg_vd t = v_seld(x < lo, d_set(lo), x);
+  lg_vf t = v_sel(x < lo, v_set(lo), x);
+  return v_sel(t > hi, v_set(hi), t);
+}
+LG_ALWAYS_INLINE lg_vf f_htanh(lg_vf x, lg_vf g, float lo, float hi)
+{
   (void)g;
-  return v_seld(t > hi, d_set(hi), t);
+  return f_clamp(x, lo, hi);
 }
-LG_ALWAYS_INLINE lg_vd d_htanh_d(lg_vd x, lg_vd g, double lo, double hi)
+LG_ALWAYS_INLINE lg_vf f_htanh_d(lg_vf x, lg_vf g, float lo, float hi)
 {
-  return d_grad(g, v_seld((x <= lo) | (x >= hi), d_set(0.0), d_nan_or(x, d_set(1.0))));
+  return v_grad_mul(g, v_sel((x <= lo) | (x >= hi), v_set(0.0f), f_nan_or(x, v_set(1.0f))));
 }
-/* hardsigmoid: relu6(x + 3) / 6; ' = 1/6 on (-3, 3) */
-LG_ALWAYS_INLINE lg_vd d_hsig(lg_vd x, lg_vd g, double a, double b)
-{
-  (void)a; (void)b;
-  return d_htanh(x + 3.0, g, 0.0, 6.0) / 6.0;
-}
-LG_ALWAYS_INLINE lg_vd d_hsig_d(lg_vd x, lg_vd g, double a, double b)
-{
-  (void)a; (void)b;
-  return d_grad(g, v_seld((x > -3.0) & (x < 3.0), d_set(1.0 / 6.0), d_nan_or(x, d_set(0.0))));
-}
-/* hardswish: x relu6(x + 3) / 6; ' = 0, (2x + 3)/6, 1 */
-LG_ALWAYS_INLINE lg_vd d_hswish(lg_vd x, lg_vd g, double a, double b)
-{
-  (void)a; (void)b;
-  return x * d_htanh(x + 3.0, g, 0.0, 6.0) / 6.0;
-}
-LG_ALWAYS_INLINE lg_vd d_hswish_d(lg_vd x, lg_vd g, double a, double b)
-{
-  lg_vd d = v_seld(x <= 3.0, (2.0 * x + 3.0) / 6.0, d_nan_or(x, d_set(1.0)));
-  (void)a; (void)b;
-  return d_grad(g, v_seld(x < -3.0, d_set(0.0), d));
-}
-/* heaviside: x > 0 ? 1 : 0 (NaN stays); ' = 0 */
-LG_ALWAYS_INLINE lg_vd d_heavi(lg_vd x, lg_vd g, double a, double b)
+/* hardsigmoid: relu6(x + 3) / 6; ' = 1/6 (the float) on (-3, 3) */
+LG_ALWAYS_INLINE lg_vf f_hsig(lg_vf x, lg_vf g, float a, float b)
 {
   (void)g; (void)a; (void)b;
-  return v_seld(x > 0.0, d_set(1.0), d_nan_or(x, d_set(0.0)));
+  return f_clamp(x + 3.0f, 0.0f, 6.0f) / 6.0f;
 }
-LG_ALWAYS_INLINE lg_vd d_heavi_d(lg_vd x, lg_vd g, double a, double b)
+LG_ALWAYS_INLINE lg_vf f_hsig_d(lg_vf x, lg_vf g, float a, float b)
 {
   (void)a; (void)b;
-  return d_grad(g, d_nan_or(x, d_set(0.0)));
+  return v_grad_mul(g, v_sel((x > -3.0f) & (x < 3.0f), v_set(1.0f / 6.0f), f_nan_or(x, v_set(0.0f))));
+}
+/* hardswish: x relu6(x + 3) / 6, multiplied left to right; x where x 6
+ * overflows */
+LG_ALWAYS_INLINE lg_vf f_hswish(lg_vf x, lg_vf g, float a, float b)
+{
+  lg_vf y = x * f_clamp(x + 3.0f, 0.0f, 6.0f) / 6.0f;
+  (void)g; (void)a; (void)b;
+  return v_sel(y == (float)INFINITY, x, y);
+}
+/* heaviside: x > 0 ? 1 : 0 (NaN stays); ' = 0 */
+LG_ALWAYS_INLINE lg_vf f_heavi(lg_vf x, lg_vf g, float a, float b)
+{
+  (void)g; (void)a; (void)b;
+  return v_sel(x > 0.0f, v_set(1.0f), f_nan_or(x, v_set(0.0f)));
+}
+LG_ALWAYS_INLINE lg_vf f_heavi_d(lg_vf x, lg_vf g, float a, float b)
+{
+  (void)a; (void)b;
+  return v_grad_mul(g, f_nan_or(x, v_set(0.0f)));
+}
+/* hardswish' = 0, (2x + 3)/6, 1: on double lanes, rounded once (the
+ * accurate form; PyTorch's float x/3 + 1/2 cancels near x = -1.5) */
+LG_ALWAYS_INLINE lg_vd d_set(double a) { lg_vd v = { 0 }; return v + a; }
+LG_ALWAYS_INLINE lg_vd d_hswish_d(lg_vd x, lg_vd g, double a, double b)
+{
+  lg_vd d = v_seld(x <= 3.0, (2.0 * x + 3.0) / 6.0, v_seld(x != x, x, d_set(1.0)));
+  (void)a; (void)b;
+  d = v_seld(x < -3.0, d_set(0.0), d);
+  /* dy * d, but 0 where d == 0 and dy is not NaN (grad_mul) */
+  return v_seld((d == 0.0) & (g == g), d_set(0.0), g * d);
 }
 /* Outputs of at least VF_NT_MIN floats (8 MB, beyond what this core's
  * caches keep) are written with non-temporal stores where the level has
@@ -119,12 +131,13 @@ LG_ALWAYS_INLINE size_t vf_nt_head(const float *y, size_t n)
 }
 
 #define V_DD(F, v, g) v_pack_d(F(v_lo_d(v), v_lo_d(g), a, b), F(v_hi_d(v), v_hi_d(g), a, b))
+#define V_FF(F, v, g) F(v, g, af, bf)
 
 static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
                                  const float *dy, double a, double b)
 {
   const lg_vf one = v_set(1.0f);
-  const float af = (float)a;
+  const float af = (float)a, bf = (float)b;
   switch (op) {
   case LG_VA_SIGMOID: VF_LOOP(v_sigmoid(v)); break;
   case LG_VA_SILU: VF_LOOP(v_silu(v)); break;
@@ -150,17 +163,23 @@ static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
 #endif
     VF_LOOP(v_sel(v < 0.0f, v_set(0.0f), v)); break;
   case LG_VA_RELU_D:
-    VF_LOOP(v_grad_mul(g, v_sel(v > 0.0f, one, v_sel(v != v, v, v_set(0.0f))))); break;
-  case LG_VA_LEAKY: VF_LOOP(V_DD(d_leaky, v, g)); break;
-  case LG_VA_LEAKY_D: VF_LOOP(V_DD(d_leaky_d, v, g)); break;
-  case LG_VA_HARDTANH: VF_LOOP(V_DD(d_htanh, v, g)); break;
-  case LG_VA_HARDTANH_D: VF_LOOP(V_DD(d_htanh_d, v, g)); break;
-  case LG_VA_HARDSIGMOID: VF_LOOP(V_DD(d_hsig, v, g)); break;
-  case LG_VA_HARDSIGMOID_D: VF_LOOP(V_DD(d_hsig_d, v, g)); break;
-  case LG_VA_HARDSWISH: VF_LOOP(V_DD(d_hswish, v, g)); break;
+    if (dy) {   /* the backward pass: its own loop, no per-vector dy test */
+      size_t i_ = 0;
+      for (; i_ + LG_VW <= n; i_ += LG_VW) v_st(y + i_, f_relu_bw(v_ld(x + i_), v_ld(dy + i_)));
+      VF_TAIL(f_relu_bw(v, g));
+      break;
+    }
+    VF_LOOP(v_sel(v > 0.0f, one, f_nan_or(v, v_set(0.0f)))); break;
+  case LG_VA_LEAKY: VF_LOOP(V_FF(f_leaky, v, g)); break;
+  case LG_VA_LEAKY_D: VF_LOOP(V_FF(f_leaky_d, v, g)); break;
+  case LG_VA_HARDTANH: VF_LOOP(V_FF(f_htanh, v, g)); break;
+  case LG_VA_HARDTANH_D: VF_LOOP(V_FF(f_htanh_d, v, g)); break;
+  case LG_VA_HARDSIGMOID: VF_LOOP(V_FF(f_hsig, v, g)); break;
+  case LG_VA_HARDSIGMOID_D: VF_LOOP(V_FF(f_hsig_d, v, g)); break;
+  case LG_VA_HARDSWISH: VF_LOOP(V_FF(f_hswish, v, g)); break;
   case LG_VA_HARDSWISH_D: VF_LOOP(V_DD(d_hswish_d, v, g)); break;
-  case LG_VA_HEAVISIDE: VF_LOOP(V_DD(d_heavi, v, g)); break;
-  case LG_VA_HEAVISIDE_D: VF_LOOP(V_DD(d_heavi_d, v, g)); break;
+  case LG_VA_HEAVISIDE: VF_LOOP(V_FF(f_heavi, v, g)); break;
+  case LG_VA_HEAVISIDE_D: VF_LOOP(V_FF(f_heavi_d, v, g)); break;
   case LG_VA_GELU: VF_LOOP(v_gelu_erf(v)); break;
   case LG_VA_SOFTPLUS: VF_LOOP(v_softplus(v, af)); break;
   case LG_VA_SOFTPLUS_D:
@@ -428,6 +447,7 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
 #undef VF_NT_ROW
 #undef VF_NT_MIN
 #undef V_DD
+#undef V_FF
 
 LG_INTERNAL const lg_vf_level VF_NAME(lg_vf_level) = {
   VF_NAME(vact), VF_NAME(vsoftmax), VF_NAME(vexpsum), VF_NAME(vmax)
