@@ -67,7 +67,7 @@ const char *lg_simd_name(int level)
 
 typedef void (*vact_fn)(int, size_t, float *, const float *, const float *, double, double);
 typedef void (*vsoftmax_fn)(int, size_t, size_t, float *, const float *);
-typedef double (*vexpsum_fn)(size_t, float *, const float *, float);
+typedef double (*vexpsum_fn)(size_t, float *, const float *, float, const float *);
 typedef float (*vmax_fn)(size_t, const float *);
 
 #if defined(LG_SIMD_TESTABLE)
@@ -98,9 +98,9 @@ void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const float *x)
 {
   cur()->softmax(op, rows, n, y, x);
 }
-double lg_vexpsum_f32(size_t n, float *e, const float *x, float m)
+double lg_vexpsum_f32(size_t n, float *e, const float *x, float m, const float *pf)
 {
-  return cur()->expsum(n, e, x, m);
+  return cur()->expsum(n, e, x, m, pf);
 }
 float lg_vmax_f32(size_t n, const float *x) { return cur()->max(n, x); }
 
@@ -121,7 +121,7 @@ void lg_vact_f32(int op, size_t n, float *y, const float *x, const float *dy, do
                  double b) __attribute__((ifunc("resolve_vact")));
 void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const float *x)
     __attribute__((ifunc("resolve_vsoftmax")));
-double lg_vexpsum_f32(size_t n, float *e, const float *x, float m)
+double lg_vexpsum_f32(size_t n, float *e, const float *x, float m, const float *pf)
     __attribute__((ifunc("resolve_vexpsum")));
 float lg_vmax_f32(size_t n, const float *x) __attribute__((ifunc("resolve_vmax")));
 
@@ -139,9 +139,9 @@ void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const float *x)
 {
   lg_vf_level_portable.softmax(op, rows, n, y, x);
 }
-double lg_vexpsum_f32(size_t n, float *e, const float *x, float m)
+double lg_vexpsum_f32(size_t n, float *e, const float *x, float m, const float *pf)
 {
-  return lg_vf_level_portable.expsum(n, e, x, m);
+  return lg_vf_level_portable.expsum(n, e, x, m, pf);
 }
 float lg_vmax_f32(size_t n, const float *x) { return lg_vf_level_portable.max(n, x); }
 

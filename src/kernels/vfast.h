@@ -61,8 +61,10 @@ LG_INTERNAL void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const 
 
 /* Fused exp-sum for one row: returns sum_j exp(x_j - m) in double and,
  * when e is not NULL, stores e_j = exp(x_j - m) (e may equal x).
- * m must be finite. */
-LG_INTERNAL double lg_vexpsum_f32(size_t n, float *e, const float *x, float m);
+ * m must be finite. pf, when not NULL, is the next row (n floats): it is
+ * prefetched meanwhile. */
+LG_INTERNAL double lg_vexpsum_f32(size_t n, float *e, const float *x, float m,
+                                  const float *pf);
 
 /* max of x[0..n-1] (n >= 1); NaN if any element is NaN. */
 LG_INTERNAL float lg_vmax_f32(size_t n, const float *x);
@@ -82,7 +84,7 @@ LG_INTERNAL const char *lg_simd_name(int level);
 typedef struct lg_vf_level {
   void (*act)(int, size_t, float *, const float *, const float *, double, double);
   void (*softmax)(int, size_t, size_t, float *, const float *);
-  double (*expsum)(size_t, float *, const float *, float);
+  double (*expsum)(size_t, float *, const float *, float, const float *);
   float (*max)(size_t, const float *);
 } lg_vf_level;
 LG_INTERNAL extern const lg_vf_level lg_vf_level_portable;

@@ -186,10 +186,13 @@ static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
   }
 }
 
-/* max of x[0..n-1]; NaN if any is NaN. The tail is padded with x[0]. */
+/* max of x[0..n-1]; NaN if any is NaN. Four independent max chains (one
+ * chain is bound by the compare-select latency, ~8 cycles a vector); NaN
+ * is tracked apart, so the max itself may ignore it. The tail is padded
+ * with x[0]. */
 static VF_TGT float VF_NAME(vmax)(size_t n, const float *x)
 {
-  lg_vf m = v_set(x[0]);
+  lg_vf m0 = v_set(x[0]), m1 = m0, m2 = m0, m3 = m0;
   lg_vi nan = { 0 };
   size_t i = 0;
   float r;
@@ -202,29 +205,47 @@ static VF_TGT float VF_NAME(vmax)(size_t n, const float *x)
     }
     return anynan ? (float)NAN : r;
   }
+  for (; i + 4 * LG_VW <= n; i += 4 * LG_VW) {
+    lg_vf v0 = v_ld(x + i), v1 = v_ld(x + i + LG_VW);
+    lg_vf v2 = v_ld(x + i + 2 * LG_VW), v3 = v_ld(x + i + 3 * LG_VW);
+    nan |= (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3);
+    m0 = V_MAX(m0, v0);
+    m1 = V_MAX(m1, v1);
+    m2 = V_MAX(m2, v2);
+    m3 = V_MAX(m3, v3);
+  }
   for (; i + LG_VW <= n; i += LG_VW) {
     lg_vf v = v_ld(x + i);
     nan |= v != v;
-    m = v_sel(v > m, v, m);
+    m0 = V_MAX(m0, v);
   }
   if (i < n) {
+#ifdef V_LDTAIL
+    lg_vf v = V_LDTAIL(x + i, (unsigned)(n - i), x[0]);
+#else
     float b[LG_VW];
     lg_vf v;
     for (k = 0; k < LG_VW; k++) b[k] = i + k < n ? x[i + k] : x[0];
     v = v_ld(b);
+#endif
     nan |= v != v;
-    m = v_sel(v > m, v, m);
+    m0 = V_MAX(m0, v);
   }
-  r = m[0];
+  m0 = V_MAX(V_MAX(m0, m1), V_MAX(m2, m3));
+  r = m0[0];
   for (k = 0; k < LG_VW; k++) {
-    r = m[k] > r ? m[k] : r;
+    r = m0[k] > r ? m0[k] : r;
     anynan |= nan[k];
   }
   return anynan ? (float)NAN : r;
 }
 
-/* sum_j exp(x_j - m) in double, e_j stored when e != NULL (m finite) */
-static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float m)
+/* sum_j exp(x_j - m) in double, e_j stored when e != NULL (m finite).
+ * pf (may be NULL): the next row, n floats, fetched into cache while the
+ * exp runs, so that its max pass does not wait for memory (rows of 4000
+ * bytes cross a page every row, where the hardware prefetcher stops). */
+static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float m,
+                                      const float *pf)
 {
   lg_vd s0 = { 0 }, s1 = { 0 };
   const lg_vf mv = v_set(m);
@@ -243,6 +264,8 @@ static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float 
       v_st(e + i + 2 * LG_VW, v2);
       v_st(e + i + 3 * LG_VW, v3);
     }
+    if (pf)
+      for (k = 0; k < 4 * LG_VW; k += 16) __builtin_prefetch(pf + i + k);
     v = (v0 + v1) + (v2 + v3);
     s0 += v_lo_d(v);
     s1 += v_hi_d(v);
@@ -364,7 +387,7 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
     return;
   }
   for (r = 0; r < rows; r++) {
-    const float *xr = x + r * n;
+    const float *xr = x + r * n, *pf = r + 1 < rows ? xr + n : NULL;
     float *yr = op == LG_VS_LOGSUMEXP ? y + r : y + r * n;
     float m;
     double s;
@@ -379,7 +402,7 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
     }
 #ifdef V_STREAM
     if (nt && op == LG_VS_SOFTMAX) {   /* exp into L1, then y = e / s streamed out */
-      const float inv = (float)(1.0 / VF_NAME(vexpsum)(n, buf, xr, m));
+      const float inv = (float)(1.0 / VF_NAME(vexpsum)(n, buf, xr, m, pf));
       size_t h = vf_nt_head(yr, n);
       for (i = 0; i < h; i++) yr[i] = buf[i] * inv;
       for (; i + LG_VW <= n; i += LG_VW) V_STREAM(yr + i, v_ld(buf + i) * inv);
@@ -387,7 +410,7 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
       continue;
     }
 #endif
-    s = VF_NAME(vexpsum)(n, op == LG_VS_SOFTMAX ? yr : NULL, xr, m);
+    s = VF_NAME(vexpsum)(n, op == LG_VS_SOFTMAX ? yr : NULL, xr, m, pf);
     if (op == LG_VS_SOFTMAX) {
       const float inv = (float)(1.0 / s);
       i = 0;
