@@ -84,8 +84,8 @@ LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *
     if (!f64 && eps == 0.0 && m - m == 0.0) {
       /* float32 fast path (vfast.c): exp, store and sum fused; m finite */
       if (!ign) dt = lg_ld(zi, (size_t)t, f64) - m;   /* before grad overwrites z */
-      s = lg_vexpsum_f32(c, nti ? ebuf : (float *)gi, (const float *)zi, (float)m,
-                         i + 1 < n ? (const float *)zi + c : NULL);
+      s = lg_vexpsum_f32(c, nti ? ebuf : (float *)gi, (const float *)zi, (float)m, NULL, NULL,
+                         i + 1 < n ? (const float *)zi + c : NULL, NULL, NULL, 0.0f, 0);
     } else for (j = 0; j < c; j++) {
       double d = lg_ld(zi, j, f64) - m, e = exp(d);
       if (gi)

@@ -59,12 +59,20 @@ LG_INTERNAL void lg_vact_f32(int op, size_t n, float *y, const float *x, const f
 enum { LG_VS_SOFTMAX, LG_VS_LOG_SOFTMAX, LG_VS_LOGSUMEXP };
 LG_INTERNAL void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const float *x);
 
-/* Fused exp-sum for one row: returns sum_j exp(x_j - m) in double and,
- * when e is not NULL, stores e_j = exp(x_j - m) (e may equal x).
- * m must be finite. pf, when not NULL, is the next row (n floats): it is
- * prefetched meanwhile. */
+/* One row of a row pipeline (cross-entropy): returns sum_j exp(x_j - m)
+ * in double (m finite) and, when e is not NULL, stores e_j = exp(x_j - m)
+ * (e may equal x). In the same pass, when not NULL: xn is the next row (n
+ * floats) and *mn gets its max (as lg_vmax_f32); pf is a later row, which
+ * is prefetched; ep/yp: the previous row's output yp_j = ep_j * f is
+ * written (non-temporal stores when nt; then lg_vpendout_f32 or a store
+ * fence must follow before the data is used). */
 LG_INTERNAL double lg_vexpsum_f32(size_t n, float *e, const float *x, float m,
-                                  const float *pf);
+                                  const float *xn, float *mn, const float *pf,
+                                  const float *ep, float *yp, float f, int nt);
+
+/* yp_j = ep_j * f for j < n, the last row of such a pipeline; a store
+ * fence when nt. */
+LG_INTERNAL void lg_vpendout_f32(size_t n, const float *ep, float *yp, float f, int nt);
 
 /* max of x[0..n-1] (n >= 1); NaN if any element is NaN. */
 LG_INTERNAL float lg_vmax_f32(size_t n, const float *x);
@@ -84,8 +92,10 @@ LG_INTERNAL const char *lg_simd_name(int level);
 typedef struct lg_vf_level {
   void (*act)(int, size_t, float *, const float *, const float *, double, double);
   void (*softmax)(int, size_t, size_t, float *, const float *);
-  double (*expsum)(size_t, float *, const float *, float, const float *);
+  double (*expsum)(size_t, float *, const float *, float, const float *, float *,
+                   const float *, const float *, float *, float, int);
   float (*max)(size_t, const float *);
+  void (*pendout)(size_t, const float *, float *, float, int);
 } lg_vf_level;
 LG_INTERNAL extern const lg_vf_level lg_vf_level_portable;
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))

@@ -186,17 +186,50 @@ static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
   }
 }
 
+/* Max of x[i..n-1] into the accumulators m and nan (tail padded with x[0]). */
+LG_ALWAYS_INLINE void vf_maxacc(const float *x, size_t i, size_t n, lg_vf *m, lg_vi *nan)
+{
+  for (; i + LG_VW <= n; i += LG_VW) {
+    lg_vf v = v_ld(x + i);
+    *nan |= v != v;
+    *m = V_MAX(*m, v);
+  }
+  if (i < n) {
+#ifdef V_LDTAIL
+    lg_vf v = V_LDTAIL(x + i, (unsigned)(n - i), x[0]);
+#else
+    float b[LG_VW];
+    lg_vf v;
+    int k;
+    for (k = 0; k < LG_VW; k++) b[k] = i + k < n ? x[i + k] : x[0];
+    v = v_ld(b);
+#endif
+    *nan |= v != v;
+    *m = V_MAX(*m, v);
+  }
+}
+
+LG_ALWAYS_INLINE float vf_maxred(lg_vf m, lg_vi nan)
+{
+  float r = m[0];
+  int k, anynan = 0;
+  for (k = 0; k < LG_VW; k++) {
+    r = m[k] > r ? m[k] : r;
+    anynan |= nan[k];
+  }
+  return anynan ? (float)NAN : r;
+}
+
 /* max of x[0..n-1]; NaN if any is NaN. Four independent max chains (one
  * chain is bound by the compare-select latency, ~8 cycles a vector); NaN
- * is tracked apart, so the max itself may ignore it. The tail is padded
- * with x[0]. */
+ * is tracked apart, so the max itself may ignore it. */
 static VF_TGT float VF_NAME(vmax)(size_t n, const float *x)
 {
   lg_vf m0 = v_set(x[0]), m1 = m0, m2 = m0, m3 = m0;
   lg_vi nan = { 0 };
   size_t i = 0;
   float r;
-  int k, anynan = 0;
+  int anynan = 0;
   if (n < 2 * LG_VW) {   /* short rows (cross-entropy over few classes): scalar */
     r = x[0];
     for (i = 0; i < n; i++) {
@@ -214,61 +247,122 @@ static VF_TGT float VF_NAME(vmax)(size_t n, const float *x)
     m2 = V_MAX(m2, v2);
     m3 = V_MAX(m3, v3);
   }
-  for (; i + LG_VW <= n; i += LG_VW) {
-    lg_vf v = v_ld(x + i);
-    nan |= v != v;
-    m0 = V_MAX(m0, v);
-  }
-  if (i < n) {
-#ifdef V_LDTAIL
-    lg_vf v = V_LDTAIL(x + i, (unsigned)(n - i), x[0]);
-#else
-    float b[LG_VW];
-    lg_vf v;
-    for (k = 0; k < LG_VW; k++) b[k] = i + k < n ? x[i + k] : x[0];
-    v = v_ld(b);
-#endif
-    nan |= v != v;
-    m0 = V_MAX(m0, v);
-  }
-  m0 = V_MAX(V_MAX(m0, m1), V_MAX(m2, m3));
-  r = m0[0];
-  for (k = 0; k < LG_VW; k++) {
-    r = m0[k] > r ? m0[k] : r;
-    anynan |= nan[k];
-  }
-  return anynan ? (float)NAN : r;
+  vf_maxacc(x, i, n, &m0, &nan);
+  return vf_maxred(V_MAX(V_MAX(m0, m1), V_MAX(m2, m3)), nan);
 }
 
-/* sum_j exp(x_j - m) in double, e_j stored when e != NULL (m finite).
- * pf (may be NULL): the next row, n floats, fetched into cache while the
- * exp runs, so that its max pass does not wait for memory (rows of 4000
- * bytes cross a page every row, where the hardware prefetcher stops). */
-static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float m,
-                                      const float *pf)
+/* The previous row's output, written during a row's exp pass (below). */
+enum { VF_PEND_NONE, VF_PEND_SCALE, VF_PEND_SUB };
+typedef struct {
+  int op;            /* VF_PEND_* (a row is pending) */
+  int nt;            /* non-temporal stores (yp aligned by vf_pend_out's head) */
+  const float *src;  /* SCALE: e of that row; SUB: its x */
+  float *y;          /* its output */
+  float f;           /* SCALE: y = e f */
+  double c;          /* SUB: y = x - c, in double, rounded once */
+} vf_pend;
+
+LG_ALWAYS_INLINE lg_vf vf_pend_v(int pk, const vf_pend *p, lg_vf v)
+{
+  if (pk == VF_PEND_SCALE) return v * p->f;
+  return v_pack_d(v_lo_d(v) - p->c, v_hi_d(v) - p->c);
+}
+LG_ALWAYS_INLINE float vf_pend_s(int pk, const vf_pend *p, float v)
+{
+  if (pk == VF_PEND_SCALE) return v * p->f;
+  return (float)((double)v - p->c);
+}
+LG_ALWAYS_INLINE void vf_pend_st(const vf_pend *p, float *y, lg_vf v)
+{
+  (void)p;
+#ifdef V_STREAM
+  if (p->nt) {
+    V_STREAM(y, v);
+    return;
+  }
+#endif
+  v_st(y, v);
+}
+/* elements [j, n) of a pending output of kind pk (a constant); from j == 0
+ * the head up to an aligned y is stored plainly first (nt) */
+LG_ALWAYS_INLINE void vf_pend_out(int pk, const vf_pend *p, size_t j, size_t n)
+{
+  if (p->nt)
+    for (; j < n && (uintptr_t)(p->y + j) % (LG_VW * sizeof(float)); j++)
+      p->y[j] = vf_pend_s(pk, p, p->src[j]);
+  for (; j + LG_VW <= n; j += LG_VW)
+    vf_pend_st(p, p->y + j, vf_pend_v(pk, p, v_ld(p->src + j)));
+  for (; j < n; j++) p->y[j] = vf_pend_s(pk, p, p->src[j]);
+}
+
+/* One row's pass: returns sum_j exp(x_j - m) in double (m finite), stores
+ * e_j when e != NULL. Fused into the same loop, where the exp leaves
+ * load and add slots free:
+ *   xn != NULL: the next row (n floats); *mn = its max (NaN if any NaN),
+ *     so that the next row needs no max pass of its own;
+ *   pf != NULL: a later row, prefetched (rows of 4000 bytes cross a page
+ *     every row, where the hardware prefetcher stops);
+ *   pk (a constant at each call site) != VF_PEND_NONE: the previous
+ *     row's output p (scale or subtract), written here rather than in a
+ *     pass of its own.
+ * Sums: four vectors at a time, their pairwise float sum (two roundings,
+ * relative error <= 2^-23 of terms <= 1) goes to two double sums. */
+LG_ALWAYS_INLINE double vf_pass(size_t n, float *e, const float *x, float m,
+                                const float *xn, float *mn, const float *pf,
+                                int pk, const vf_pend *p)
 {
   lg_vd s0 = { 0 }, s1 = { 0 };
+  lg_vf M0 = { 0 }, M1 = { 0 }, M2 = { 0 }, M3 = { 0 };
+  lg_vi nan = { 0 };
   const lg_vf mv = v_set(m);
-  size_t i = 0;
+  size_t i = 0, j = 0, h = 0;
   double s;
   int k;
-  /* four vectors at a time: their pairwise float sum (two roundings,
-   * relative error <= 2^-23 of terms <= 1) goes to the double sums */
+  if (xn) M0 = M1 = M2 = M3 = v_set(xn[0]);
+  if (pk && p->nt) {   /* the pending row's head, up to an aligned y */
+    h = (size_t)(((uintptr_t)0 - (uintptr_t)p->y) % (LG_VW * sizeof(float))) / sizeof(float);
+    h = h < n ? h : n;
+    for (; j < h; j++) p->y[j] = vf_pend_s(pk, p, p->src[j]);
+  }
   for (; i + 4 * LG_VW <= n; i += 4 * LG_VW) {
     lg_vf v0 = v_exp_neg(v_ld(x + i) - mv), v1 = v_exp_neg(v_ld(x + i + LG_VW) - mv);
     lg_vf v2 = v_exp_neg(v_ld(x + i + 2 * LG_VW) - mv);
     lg_vf v3 = v_exp_neg(v_ld(x + i + 3 * LG_VW) - mv), v;
+    if (pk && j + 4 * LG_VW <= n) {
+      const float *q = p->src + j;
+      lg_vf u0 = vf_pend_v(pk, p, v_ld(q)), u1 = vf_pend_v(pk, p, v_ld(q + LG_VW));
+      lg_vf u2 = vf_pend_v(pk, p, v_ld(q + 2 * LG_VW));
+      lg_vf u3 = vf_pend_v(pk, p, v_ld(q + 3 * LG_VW));
+      vf_pend_st(p, p->y + j, u0);
+      vf_pend_st(p, p->y + j + LG_VW, u1);
+      vf_pend_st(p, p->y + j + 2 * LG_VW, u2);
+      vf_pend_st(p, p->y + j + 3 * LG_VW, u3);
+      j += 4 * LG_VW;
+    }
     if (e) {
       v_st(e + i, v0);
       v_st(e + i + LG_VW, v1);
       v_st(e + i + 2 * LG_VW, v2);
       v_st(e + i + 3 * LG_VW, v3);
     }
+    if (xn) {
+      lg_vf w0 = v_ld(xn + i), w1 = v_ld(xn + i + LG_VW);
+      lg_vf w2 = v_ld(xn + i + 2 * LG_VW), w3 = v_ld(xn + i + 3 * LG_VW);
+      nan |= (w0 != w0) | (w1 != w1) | (w2 != w2) | (w3 != w3);
+      M0 = V_MAX(M0, w0);
+      M1 = V_MAX(M1, w1);
+      M2 = V_MAX(M2, w2);
+      M3 = V_MAX(M3, w3);
+    }
     if (pf)
       for (k = 0; k < 4 * LG_VW; k += 16) __builtin_prefetch(pf + i + k);
     v = (v0 + v1) + (v2 + v3);
     s0 += v_lo_d(v);
     s1 += v_hi_d(v);
+  }
+  if (xn) {
+    vf_maxacc(xn, i, n, &M0, &nan);
+    *mn = vf_maxred(V_MAX(V_MAX(M0, M1), V_MAX(M2, M3)), nan);
   }
   for (; i + LG_VW <= n; i += LG_VW) {
     lg_vf v = v_exp_neg(v_ld(x + i) - mv);
@@ -298,15 +392,51 @@ static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float 
     s1 += v_hi_d(v);
   }
 #endif
+  if (pk) vf_pend_out(pk, p, j, n);
   s0 += s1;
 #ifdef V_HSUM_D   /* the level's shuffle tree: no add chain through memory */
-  (void)k;
   s = V_HSUM_D(s0);
 #else
   s = 0.0;
   for (k = 0; k < LG_VW / 2; k++) s += s0[k];
 #endif
   return s;
+}
+
+/* The exp-sum entry point (cross-entropy's rows): vf_pass with the
+ * previous row's scale y = ep f (streamed when nt) when ep != NULL. */
+static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float m,
+                                      const float *xn, float *mn, const float *pf,
+                                      const float *ep, float *yp, float f, int nt)
+{
+  vf_pend p = { VF_PEND_SCALE, 0, NULL, NULL, 0.0f, 0.0 };
+  p.src = ep;
+  p.y = yp;
+  p.f = f;
+#ifdef V_STREAM
+  p.nt = nt;
+#endif
+  (void)nt;
+  if (!ep) return vf_pass(n, e, x, m, xn, mn, pf, VF_PEND_NONE, &p);
+  return vf_pass(n, e, x, m, xn, mn, pf, VF_PEND_SCALE, &p);
+}
+
+/* Writes the output of a pending row on its own (the last row, or before a
+ * special row), with a store fence after non-temporal stores. */
+static VF_TGT void VF_NAME(vpendout)(size_t n, const float *ep, float *yp, float f, int nt)
+{
+  vf_pend p = { VF_PEND_SCALE, 0, NULL, NULL, 0.0f, 0.0 };
+  p.src = ep;
+  p.y = yp;
+  p.f = f;
+#ifdef V_STREAM
+  p.nt = nt;
+#endif
+  (void)nt;
+  vf_pend_out(VF_PEND_SCALE, &p, 0, n);
+#ifdef V_STREAM
+  if (nt) V_SFENCE();
+#endif
 }
 
 /* A row whose max m is NaN, +inf, or -inf (all -inf): softmax and
@@ -373,72 +503,68 @@ static VF_TGT void VF_NAME(vsoftmax_short)(int op, size_t rows, size_t n, float 
 }
 
 #define VF_NT_ROW 4096   /* rows up to this long stream their output (buf on the stack) */
-/* Long rows: a max pass, a fused exp-store-sum pass, and a scale pass
- * over a row that is still in L1/L2. */
+/* Long rows: the first row's max, then per row one pass (vf_pass) that
+ * computes the exp sum, the next row's max and the previous row's output.
+ * softmax keeps e in y (or, streaming, in one of two L1 buffers: the
+ * previous row's e is read while this row's is written). */
 static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, const float *x)
 {
-  size_t r, i;
+  size_t r;
+  float m;
+  vf_pend p = { VF_PEND_NONE, 0, NULL, NULL, 0.0f, 0.0 };
+  int nt = 0;
 #ifdef V_STREAM
-  float buf[VF_NT_ROW];
-  const int nt = n <= VF_NT_ROW && rows * n >= VF_NT_MIN && op != LG_VS_LOGSUMEXP;
+  float buf[2][VF_NT_ROW];
+  nt = n <= VF_NT_ROW && rows * n >= VF_NT_MIN && op != LG_VS_LOGSUMEXP;
 #endif
   if (n > 0 && n <= VF_SHORT) {
     VF_NAME(vsoftmax_short)(op, rows, n, y, x);
     return;
   }
+  if (n == 0 || rows == 0) {
+    if (op == LG_VS_LOGSUMEXP) for (r = 0; r < rows; r++) y[r] = -INFINITY;
+    return;
+  }
+  m = VF_NAME(vmax)(n, x);
   for (r = 0; r < rows; r++) {
-    const float *xr = x + r * n, *pf = r + 1 < rows ? xr + n : NULL;
-    float *yr = op == LG_VS_LOGSUMEXP ? y + r : y + r * n;
-    float m;
+    const float *xr = x + r * n, *xn = r + 1 < rows ? xr + n : NULL;
+    const float *pf = r + 2 < rows ? xr + 2 * n : NULL;
+    float *yr = op == LG_VS_LOGSUMEXP ? y + r : y + r * n, *e = yr, mn = 0.0f;
     double s;
-    if (n == 0) {
-      if (op == LG_VS_LOGSUMEXP) *yr = -INFINITY;
-      continue;
-    }
-    m = VF_NAME(vmax)(n, xr);
-    if (!(m - m == 0.0f)) {
+    if (!(m - m == 0.0f)) {   /* NaN or inf max: the pending row first */
+      if (p.op) vf_pend_out(p.op, &p, 0, n);
+      p.op = VF_PEND_NONE;
       vf_special_row(op, n, yr, m);
+      if (xn) m = VF_NAME(vmax)(n, xn);
       continue;
     }
 #ifdef V_STREAM
-    if (nt && op == LG_VS_SOFTMAX) {   /* exp into L1, then y = e / s streamed out */
-      const float inv = (float)(1.0 / VF_NAME(vexpsum)(n, buf, xr, m, pf));
-      size_t h = vf_nt_head(yr, n);
-      for (i = 0; i < h; i++) yr[i] = buf[i] * inv;
-      for (; i + LG_VW <= n; i += LG_VW) V_STREAM(yr + i, v_ld(buf + i) * inv);
-      for (; i < n; i++) yr[i] = buf[i] * inv;
-      continue;
-    }
+    if (nt) e = buf[r & 1];
 #endif
-    s = VF_NAME(vexpsum)(n, op == LG_VS_SOFTMAX ? yr : NULL, xr, m, pf);
+#define VF_PASS(E, PK) vf_pass(n, E, xr, m, xn, &mn, pf, PK, &p)
+    if (op == LG_VS_SOFTMAX)
+      s = p.op ? VF_PASS(e, VF_PEND_SCALE) : VF_PASS(e, VF_PEND_NONE);
+    else if (op == LG_VS_LOG_SOFTMAX)
+      s = p.op ? VF_PASS(NULL, VF_PEND_SUB) : VF_PASS(NULL, VF_PEND_NONE);
+    else
+      s = VF_PASS(NULL, VF_PEND_NONE);
+#undef VF_PASS
+    p.src = e;
+    p.y = yr;
+    p.nt = nt;
     if (op == LG_VS_SOFTMAX) {
-      const float inv = (float)(1.0 / s);
-      i = 0;
-      for (; i + LG_VW <= n; i += LG_VW) v_st(yr + i, v_ld(yr + i) * inv);
-      for (; i < n; i++) yr[i] *= inv;
+      p.op = VF_PEND_SCALE;
+      p.f = (float)(1.0 / s);
     } else if (op == LG_VS_LOGSUMEXP) {
       *yr = (float)((double)m + log(s));
-    } else {
-      /* y = x - (m + log s), in double and rounded once */
-      const double c = (double)m + log(s);
-      i = 0;
-#ifdef V_STREAM
-      if (nt) {
-        size_t h = vf_nt_head(yr, n);
-        for (; i < h; i++) yr[i] = (float)((double)xr[i] - c);
-        for (; i + LG_VW <= n; i += LG_VW) {
-          lg_vf v = v_ld(xr + i);
-          V_STREAM(yr + i, v_pack_d(v_lo_d(v) - c, v_hi_d(v) - c));
-        }
-      }
-#endif
-      for (; i + LG_VW <= n; i += LG_VW) {
-        lg_vf v = v_ld(xr + i);
-        v_st(yr + i, v_pack_d(v_lo_d(v) - c, v_hi_d(v) - c));
-      }
-      for (; i < n; i++) yr[i] = (float)((double)xr[i] - c);
+    } else {   /* y = x - (m + log s), in double and rounded once */
+      p.op = VF_PEND_SUB;
+      p.src = xr;
+      p.c = (double)m + log(s);
     }
+    m = mn;
   }
+  if (p.op) vf_pend_out(p.op, &p, 0, n);
 #ifdef V_STREAM
   if (nt) V_SFENCE();
 #endif
@@ -453,5 +579,5 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
 #undef V_DD
 
 LG_INTERNAL const lg_vf_level VF_NAME(lg_vf_level) = {
-  VF_NAME(vact), VF_NAME(vsoftmax), VF_NAME(vexpsum), VF_NAME(vmax)
+  VF_NAME(vact), VF_NAME(vsoftmax), VF_NAME(vexpsum), VF_NAME(vmax), VF_NAME(vpendout)
 };
