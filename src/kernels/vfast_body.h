@@ -502,6 +502,57 @@ static VF_TGT void VF_NAME(vsoftmax_short)(int op, size_t rows, size_t n, float 
   }
 }
 
+#if defined(V_LDTAIL) && LG_VW == 16
+/* Rows of at most 16 (AVX-512): one masked vector per row (the fill -inf
+ * gives e = 0), its max and double sum by shuffle trees, instead of the
+ * chunked path's scalar loops. One row is a long dependency chain (max
+ * tree, exp, sum tree, division), so four rows go side by side. */
+LG_ALWAYS_INLINE float vf_row1_max(lg_vf v)
+{
+  float m = _mm512_reduce_max_ps((__m512)v);
+  return _mm512_cmp_ps_mask((__m512)v, (__m512)v, _CMP_UNORD_Q) ? (float)NAN : m;
+}
+LG_ALWAYS_INLINE void vf_row1_out(unsigned k, float *yr, lg_vf v, float m)
+{
+  lg_vf e = v_exp_neg(v - m);
+  double s = V_HSUM_D(v_lo_d(e) + v_hi_d(e));
+  V_STTAIL(yr, k, e * (float)(1.0 / s));
+}
+/* softmax only: log_softmax and logsumexp call log() per row, and keep the
+ * chunked path, where that call does not spill vector registers */
+static VF_TGT void VF_NAME(vsoftmax_row1)(size_t rows, size_t n, float *y, const float *x)
+{
+  const unsigned k = (unsigned)n;
+  const int op = LG_VS_SOFTMAX;
+  const size_t ys = n;
+  size_t r = 0;
+  int q;
+  for (; r + 4 <= rows; r += 4) {
+    const float *xr = x + r * n;
+    lg_vf v[4];
+    float m[4];
+    for (q = 0; q < 4; q++) {
+      v[q] = V_LDTAIL(xr + q * n, k, -INFINITY);
+      m[q] = vf_row1_max(v[q]);
+    }
+    if ((m[0] - m[0]) + (m[1] - m[1]) + (m[2] - m[2]) + (m[3] - m[3]) == 0.0f) {
+      for (q = 0; q < 4; q++) vf_row1_out(k, y + (r + q) * ys, v[q], m[q]);
+    } else {
+      for (q = 0; q < 4; q++) {
+        if (m[q] - m[q] == 0.0f) vf_row1_out(k, y + (r + q) * ys, v[q], m[q]);
+        else vf_special_row(op, n, y + (r + q) * ys, m[q]);
+      }
+    }
+  }
+  for (; r < rows; r++) {
+    lg_vf v = V_LDTAIL(x + r * n, k, -INFINITY);
+    float m = vf_row1_max(v);
+    if (m - m == 0.0f) vf_row1_out(k, y + r * ys, v, m);
+    else vf_special_row(op, n, y + r * ys, m);
+  }
+}
+#endif
+
 #define VF_NT_ROW 4096   /* rows up to this long stream their output (buf on the stack) */
 /* Long rows: the first row's max, then per row one pass (vf_pass) that
  * computes the exp sum, the next row's max and the previous row's output.
@@ -516,6 +567,12 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
 #ifdef V_STREAM
   float buf[2][VF_NT_ROW];
   nt = n <= VF_NT_ROW && rows * n >= VF_NT_MIN && op != LG_VS_LOGSUMEXP;
+#endif
+#if defined(V_LDTAIL) && LG_VW == 16
+  if (n > 0 && n <= LG_VW && op == LG_VS_SOFTMAX) {   /* the others call log per row */
+    VF_NAME(vsoftmax_row1)(rows, n, y, x);
+    return;
+  }
 #endif
   if (n > 0 && n <= VF_SHORT) {
     VF_NAME(vsoftmax_short)(op, rows, n, y, x);
