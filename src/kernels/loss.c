@@ -52,13 +52,14 @@ LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *
                               lg_reduction red, void *losses, double *loss, void *grad,
                               size_t *bad, int f64)
 {
-  size_t es = f64 ? sizeof(double) : sizeof(float), i, j, mrow = (size_t)-1, pt = 0;
+  size_t es = f64 ? sizeof(double) : sizeof(float), i, j, mrow = (size_t)-1;
   double W, wall = 0.0, a, nll_sum = 0.0, smooth_sum = 0.0, ec = eps / (double)c;
-  int st, nti, pend = 0, pnt = 0;
+  int st, nti, pend = 0;
   /* a large float32 grad (>= 8 MB): e_j goes to an L1 buffer (two: the
    * previous row's is read while this row's is written) and the grad row
    * is written once, with non-temporal stores (no read of the line) */
-  float ebuf[2][CE_NT_ROW], mnext = 0.0f, pf = 0.0f, pgt = 0.0f, *pe = NULL, *pg = NULL;
+  float ebuf[2][CE_NT_ROW], mnext = 0.0f;
+  lg_vpend prev = { NULL, NULL, 0.0f, 0, 0, 0.0f };
   const int nt = !f64 && eps == 0.0 && grad && c <= CE_NT_ROW && n * c >= CE_NT_MIN;
 
   if (bad_reduction(red) || !(eps >= 0.0 && eps <= 1.0))
@@ -91,14 +92,12 @@ LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *
       if (!ign) dt = lg_ld(zi, (size_t)t, f64) - m;   /* before grad overwrites z */
       s = lg_vexpsum_f32(c, nti ? ebuf[i & 1] : (float *)gi, (const float *)zi, (float)m,
                          zn, &mnext, i + 2 < n ? (const float *)zi + 2 * c : NULL,
-                         pend ? pe : NULL, pg, pf, pnt);
+                         pend ? &prev : NULL);
       mrow = zn ? i + 1 : mrow;
-      if (pend) pg[pt] = pgt;
       pend = 0;
     } else {
       if (pend) {   /* the previous row's gradient, before this row's scalar loop */
-        lg_vpendout_f32(c, pe, pg, pf, pnt);
-        pg[pt] = pgt;
+        lg_vpendout_f32(c, &prev);
         pend = 0;
       }
       for (j = 0; j < c; j++) {
@@ -133,12 +132,12 @@ LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *
       if (gi && !f64 && eps == 0.0) {
         /* float32, no smoothing: grad = a (p S - [j == t] wt), p = e / s,
          * written during the next row's pass (or after the loop) */
-        pe = nti ? ebuf[i & 1] : (float *)gi;
-        pg = (float *)gi;
-        pf = (float)(a * S / s);
-        pgt = (float)(a * ((double)pe[t] / s * S - wt));
-        pt = (size_t)t;
-        pnt = nti;
+        prev.e = nti ? ebuf[i & 1] : (float *)gi;
+        prev.y = (float *)gi;
+        prev.f = (float)(a * S / s);
+        prev.gt = (float)(a * ((double)prev.e[t] / s * S - wt));
+        prev.t = (size_t)t;
+        prev.nt = nti;
         pend = 1;
       } else if (gi) {
         for (j = 0; j < c; j++) {
@@ -153,12 +152,8 @@ LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *
       lg_st(losses, i, li, f64);
   }
 
-  if (pend) {   /* the last row's gradient (a store fence after streaming) */
-    lg_vpendout_f32(c, pe, pg, pf, pnt);
-    pg[pt] = pgt;
-  } else if (nt) {
-    lg_vpendout_f32(0, NULL, NULL, 0.0f, 1);
-  }
+  if (pend || nt)   /* the last row's gradient, a store fence after streaming */
+    lg_vpendout_f32(c, pend ? &prev : NULL);
   if (loss) {
     double r = eps > 0.0 ? (1.0 - eps) * nll_sum + ec * smooth_sum : nll_sum;
     if (red == LG_REDUCTION_MEAN)

@@ -68,8 +68,8 @@ const char *lg_simd_name(int level)
 typedef void (*vact_fn)(int, size_t, float *, const float *, const float *, double, double);
 typedef void (*vsoftmax_fn)(int, size_t, size_t, float *, const float *);
 typedef double (*vexpsum_fn)(size_t, float *, const float *, float, const float *, float *,
-                             const float *, const float *, float *, float, int);
-typedef void (*vpendout_fn)(size_t, const float *, float *, float, int);
+                             const float *, const lg_vpend *);
+typedef void (*vpendout_fn)(size_t, const lg_vpend *);
 typedef float (*vmax_fn)(size_t, const float *);
 
 #if defined(LG_SIMD_TESTABLE)
@@ -101,13 +101,13 @@ void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const float *x)
   cur()->softmax(op, rows, n, y, x);
 }
 double lg_vexpsum_f32(size_t n, float *e, const float *x, float m, const float *xn, float *mn,
-                      const float *pf, const float *ep, float *yp, float f, int nt)
+                      const float *pf, const lg_vpend *prev)
 {
-  return cur()->expsum(n, e, x, m, xn, mn, pf, ep, yp, f, nt);
+  return cur()->expsum(n, e, x, m, xn, mn, pf, prev);
 }
-void lg_vpendout_f32(size_t n, const float *ep, float *yp, float f, int nt)
+void lg_vpendout_f32(size_t n, const lg_vpend *prev)
 {
-  cur()->pendout(n, ep, yp, f, nt);
+  cur()->pendout(n, prev);
 }
 float lg_vmax_f32(size_t n, const float *x) { return cur()->max(n, x); }
 
@@ -130,9 +130,9 @@ void lg_vact_f32(int op, size_t n, float *y, const float *x, const float *dy, do
 void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const float *x)
     __attribute__((ifunc("resolve_vsoftmax")));
 double lg_vexpsum_f32(size_t n, float *e, const float *x, float m, const float *xn, float *mn,
-                      const float *pf, const float *ep, float *yp, float f, int nt)
+                      const float *pf, const lg_vpend *prev)
     __attribute__((ifunc("resolve_vexpsum")));
-void lg_vpendout_f32(size_t n, const float *ep, float *yp, float f, int nt)
+void lg_vpendout_f32(size_t n, const lg_vpend *prev)
     __attribute__((ifunc("resolve_vpendout")));
 float lg_vmax_f32(size_t n, const float *x) __attribute__((ifunc("resolve_vmax")));
 
@@ -151,13 +151,13 @@ void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const float *x)
   lg_vf_level_portable.softmax(op, rows, n, y, x);
 }
 double lg_vexpsum_f32(size_t n, float *e, const float *x, float m, const float *xn, float *mn,
-                      const float *pf, const float *ep, float *yp, float f, int nt)
+                      const float *pf, const lg_vpend *prev)
 {
-  return lg_vf_level_portable.expsum(n, e, x, m, xn, mn, pf, ep, yp, f, nt);
+  return lg_vf_level_portable.expsum(n, e, x, m, xn, mn, pf, prev);
 }
-void lg_vpendout_f32(size_t n, const float *ep, float *yp, float f, int nt)
+void lg_vpendout_f32(size_t n, const lg_vpend *prev)
 {
-  lg_vf_level_portable.pendout(n, ep, yp, f, nt);
+  lg_vf_level_portable.pendout(n, prev);
 }
 float lg_vmax_f32(size_t n, const float *x) { return lg_vf_level_portable.max(n, x); }
 

@@ -260,7 +260,10 @@ typedef struct {
   float *y;          /* its output */
   float f;           /* SCALE: y = e f */
   double c;          /* SUB: y = x - c, in double, rounded once */
-} vf_pend;
+  size_t pt;         /* y[pt] = pv instead (cross-entropy's target class); */
+  float pv;          /* (size_t)-1: none. Stored in the same write as its */
+} vf_pend;           /* neighbours: a later store to a streamed line would
+                      * read it back from memory and hold up every later store */
 
 LG_ALWAYS_INLINE lg_vf vf_pend_v(int pk, const vf_pend *p, lg_vf v)
 {
@@ -272,9 +275,16 @@ LG_ALWAYS_INLINE float vf_pend_s(int pk, const vf_pend *p, float v)
   if (pk == VF_PEND_SCALE) return v * p->f;
   return (float)((double)v - p->c);
 }
-LG_ALWAYS_INLINE void vf_pend_st(const vf_pend *p, float *y, lg_vf v)
+/* y[j..j+LG_VW) = v, with the patch y[pt] = pv when it falls there */
+LG_ALWAYS_INLINE void vf_pend_put(const vf_pend *p, size_t j, lg_vf v)
 {
-  (void)p;
+  float *y = p->y + j;
+  if (p->pt - j < LG_VW) {
+    lg_vi lane;
+    int k;
+    for (k = 0; k < LG_VW; k++) lane[k] = k;
+    v = v_sel(lane == (int32_t)(p->pt - j), v_set(p->pv), v);
+  }
 #ifdef V_STREAM
   if (p->nt) {
     V_STREAM(y, v);
@@ -283,16 +293,19 @@ LG_ALWAYS_INLINE void vf_pend_st(const vf_pend *p, float *y, lg_vf v)
 #endif
   v_st(y, v);
 }
+LG_ALWAYS_INLINE float vf_pend_one(int pk, const vf_pend *p, size_t j)
+{
+  return j == p->pt ? p->pv : vf_pend_s(pk, p, p->src[j]);
+}
 /* elements [j, n) of a pending output of kind pk (a constant); from j == 0
  * the head up to an aligned y is stored plainly first (nt) */
 LG_ALWAYS_INLINE void vf_pend_out(int pk, const vf_pend *p, size_t j, size_t n)
 {
   if (p->nt)
     for (; j < n && (uintptr_t)(p->y + j) % (LG_VW * sizeof(float)); j++)
-      p->y[j] = vf_pend_s(pk, p, p->src[j]);
-  for (; j + LG_VW <= n; j += LG_VW)
-    vf_pend_st(p, p->y + j, vf_pend_v(pk, p, v_ld(p->src + j)));
-  for (; j < n; j++) p->y[j] = vf_pend_s(pk, p, p->src[j]);
+      p->y[j] = vf_pend_one(pk, p, j);
+  for (; j + LG_VW <= n; j += LG_VW) vf_pend_put(p, j, vf_pend_v(pk, p, v_ld(p->src + j)));
+  for (; j < n; j++) p->y[j] = vf_pend_one(pk, p, j);
 }
 
 /* One row's pass: returns sum_j exp(x_j - m) in double (m finite), stores
@@ -322,7 +335,7 @@ LG_ALWAYS_INLINE double vf_pass(size_t n, float *e, const float *x, float m,
   if (pk && p->nt) {   /* the pending row's head, up to an aligned y */
     h = (size_t)(((uintptr_t)0 - (uintptr_t)p->y) % (LG_VW * sizeof(float))) / sizeof(float);
     h = h < n ? h : n;
-    for (; j < h; j++) p->y[j] = vf_pend_s(pk, p, p->src[j]);
+    for (; j < h; j++) p->y[j] = vf_pend_one(pk, p, j);
   }
   for (; i + 4 * LG_VW <= n; i += 4 * LG_VW) {
     lg_vf v0 = v_exp_neg(v_ld(x + i) - mv), v1 = v_exp_neg(v_ld(x + i + LG_VW) - mv);
@@ -333,10 +346,10 @@ LG_ALWAYS_INLINE double vf_pass(size_t n, float *e, const float *x, float m,
       lg_vf u0 = vf_pend_v(pk, p, v_ld(q)), u1 = vf_pend_v(pk, p, v_ld(q + LG_VW));
       lg_vf u2 = vf_pend_v(pk, p, v_ld(q + 2 * LG_VW));
       lg_vf u3 = vf_pend_v(pk, p, v_ld(q + 3 * LG_VW));
-      vf_pend_st(p, p->y + j, u0);
-      vf_pend_st(p, p->y + j + LG_VW, u1);
-      vf_pend_st(p, p->y + j + 2 * LG_VW, u2);
-      vf_pend_st(p, p->y + j + 3 * LG_VW, u3);
+      vf_pend_put(p, j, u0);
+      vf_pend_put(p, j + LG_VW, u1);
+      vf_pend_put(p, j + 2 * LG_VW, u2);
+      vf_pend_put(p, j + 3 * LG_VW, u3);
       j += 4 * LG_VW;
     }
     if (e) {
@@ -404,38 +417,39 @@ LG_ALWAYS_INLINE double vf_pass(size_t n, float *e, const float *x, float m,
 }
 
 /* The exp-sum entry point (cross-entropy's rows): vf_pass with the
- * previous row's scale y = ep f (streamed when nt) when ep != NULL. */
+ * previous row's gradient q (vfast.h) when q != NULL. */
+LG_ALWAYS_INLINE vf_pend vf_pend_of(const lg_vpend *q)
+{
+  vf_pend p = { VF_PEND_SCALE, 0, NULL, NULL, 0.0f, 0.0, (size_t)-1, 0.0f };
+  if (q) {
+    p.src = q->e;
+    p.y = q->y;
+    p.f = q->f;
+#ifdef V_STREAM
+    p.nt = q->nt;
+#endif
+    p.pt = q->t;
+    p.pv = q->gt;
+  }
+  return p;
+}
 static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float m,
                                       const float *xn, float *mn, const float *pf,
-                                      const float *ep, float *yp, float f, int nt)
+                                      const lg_vpend *q)
 {
-  vf_pend p = { VF_PEND_SCALE, 0, NULL, NULL, 0.0f, 0.0 };
-  p.src = ep;
-  p.y = yp;
-  p.f = f;
-#ifdef V_STREAM
-  p.nt = nt;
-#endif
-  (void)nt;
-  if (!ep) return vf_pass(n, e, x, m, xn, mn, pf, VF_PEND_NONE, &p);
+  const vf_pend p = vf_pend_of(q);
+  if (!q) return vf_pass(n, e, x, m, xn, mn, pf, VF_PEND_NONE, &p);
   return vf_pass(n, e, x, m, xn, mn, pf, VF_PEND_SCALE, &p);
 }
 
-/* Writes the output of a pending row on its own (the last row, or before a
- * special row), with a store fence after non-temporal stores. */
-static VF_TGT void VF_NAME(vpendout)(size_t n, const float *ep, float *yp, float f, int nt)
+/* The last pending row on its own (q may be NULL), then a store fence
+ * (non-temporal stores are weakly ordered). */
+static VF_TGT void VF_NAME(vpendout)(size_t n, const lg_vpend *q)
 {
-  vf_pend p = { VF_PEND_SCALE, 0, NULL, NULL, 0.0f, 0.0 };
-  p.src = ep;
-  p.y = yp;
-  p.f = f;
+  const vf_pend p = vf_pend_of(q);
+  if (q) vf_pend_out(VF_PEND_SCALE, &p, 0, n);
 #ifdef V_STREAM
-  p.nt = nt;
-#endif
-  (void)nt;
-  vf_pend_out(VF_PEND_SCALE, &p, 0, n);
-#ifdef V_STREAM
-  if (nt) V_SFENCE();
+  V_SFENCE();
 #endif
 }
 
@@ -562,7 +576,7 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
 {
   size_t r;
   float m;
-  vf_pend p = { VF_PEND_NONE, 0, NULL, NULL, 0.0f, 0.0 };
+  vf_pend p = { VF_PEND_NONE, 0, NULL, NULL, 0.0f, 0.0, (size_t)-1, 0.0f };
   int nt = 0;
 #ifdef V_STREAM
   float buf[2][VF_NT_ROW];
