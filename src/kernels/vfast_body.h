@@ -308,6 +308,54 @@ LG_ALWAYS_INLINE void vf_pend_out(int pk, const vf_pend *p, size_t j, size_t n)
   for (; j < n; j++) p->y[j] = vf_pend_one(pk, p, j);
 }
 
+/* v_exp_neg (vmath.h) of four vectors: the same operations in the same
+ * order for each (results bit-identical; keep the two in step), issued
+ * step by step across the four. Written one after another, each exp is a
+ * ~15-deep dependency chain that fills the scheduler; interleaved, four
+ * chains advance together (16% faster at AVX-512). */
+LG_ALWAYS_INLINE void vf_exp4(lg_vf *o0, lg_vf *o1, lg_vf *o2, lg_vf *o3)
+{
+  lg_vf x0 = *o0, x1 = *o1, x2 = *o2, x3 = *o3;
+  lg_vf t0, t1, t2, t3, n0, n1, n2, n3, r0, r1, r2, r3, s0, s1, s2, s3, p0, p1, p2, p3;
+  const lg_vf c104 = v_set(-104.0f), c0 = v_set(1.9875691500e-4f);
+  x0 = V_MAX(c104, x0); x1 = V_MAX(c104, x1);
+  x2 = V_MAX(c104, x2); x3 = V_MAX(c104, x3);
+  t0 = x0 * 1.44269504088896341f + 12582912.0f; t1 = x1 * 1.44269504088896341f + 12582912.0f;
+  t2 = x2 * 1.44269504088896341f + 12582912.0f; t3 = x3 * 1.44269504088896341f + 12582912.0f;
+  n0 = t0 - 12582912.0f; n1 = t1 - 12582912.0f;
+  n2 = t2 - 12582912.0f; n3 = t3 - 12582912.0f;
+  r0 = x0 - n0 * 0.693359375f; r1 = x1 - n1 * 0.693359375f;
+  r2 = x2 - n2 * 0.693359375f; r3 = x3 - n3 * 0.693359375f;
+  r0 = r0 - n0 * -2.12194440e-4f; r1 = r1 - n1 * -2.12194440e-4f;
+  r2 = r2 - n2 * -2.12194440e-4f; r3 = r3 - n3 * -2.12194440e-4f;
+  s0 = r0 * r0; s1 = r1 * r1;
+  s2 = r2 * r2; s3 = r3 * r3;
+  p0 = c0 * r0 + 1.3981999507e-3f; p1 = c0 * r1 + 1.3981999507e-3f;
+  p2 = c0 * r2 + 1.3981999507e-3f; p3 = c0 * r3 + 1.3981999507e-3f;
+  p0 = p0 * r0 + 8.3334519073e-3f; p1 = p1 * r1 + 8.3334519073e-3f;
+  p2 = p2 * r2 + 8.3334519073e-3f; p3 = p3 * r3 + 8.3334519073e-3f;
+  p0 = p0 * r0 + 4.1665795894e-2f; p1 = p1 * r1 + 4.1665795894e-2f;
+  p2 = p2 * r2 + 4.1665795894e-2f; p3 = p3 * r3 + 4.1665795894e-2f;
+  p0 = p0 * r0 + 1.6666665459e-1f; p1 = p1 * r1 + 1.6666665459e-1f;
+  p2 = p2 * r2 + 1.6666665459e-1f; p3 = p3 * r3 + 1.6666665459e-1f;
+  p0 = p0 * r0 + 5.0000001201e-1f; p1 = p1 * r1 + 5.0000001201e-1f;
+  p2 = p2 * r2 + 5.0000001201e-1f; p3 = p3 * r3 + 5.0000001201e-1f;
+  p0 = p0 * s0 + r0 + 1.0f; p1 = p1 * s1 + r1 + 1.0f;
+  p2 = p2 * s2 + r2 + 1.0f; p3 = p3 * s3 + r3 + 1.0f;
+#ifdef V_SCALEF
+  *o0 = V_SCALEF(p0, n0); *o1 = V_SCALEF(p1, n1);
+  *o2 = V_SCALEF(p2, n2); *o3 = V_SCALEF(p3, n3);
+#else
+#define VF_2N(k) ((lg_vi)t##k - 0x4B400000)   /* n in [-150, 0] */
+#define VF_SC(k) (p##k * (lg_vf)(((VF_2N(k) >> 1) + 127) << 23) \
+                  * (lg_vf)((VF_2N(k) - (VF_2N(k) >> 1) + 127) << 23))
+  *o0 = VF_SC(0); *o1 = VF_SC(1);
+  *o2 = VF_SC(2); *o3 = VF_SC(3);
+#undef VF_SC
+#undef VF_2N
+#endif
+}
+
 /* One row's pass: returns sum_j exp(x_j - m) in double (m finite), stores
  * e_j when e != NULL. Fused into the same loop, where the exp leaves
  * load and add slots free:
@@ -338,9 +386,9 @@ LG_ALWAYS_INLINE double vf_pass(size_t n, float *e, const float *x, float m,
     for (; j < h; j++) p->y[j] = vf_pend_one(pk, p, j);
   }
   for (; i + 4 * LG_VW <= n; i += 4 * LG_VW) {
-    lg_vf v0 = v_exp_neg(v_ld(x + i) - mv), v1 = v_exp_neg(v_ld(x + i + LG_VW) - mv);
-    lg_vf v2 = v_exp_neg(v_ld(x + i + 2 * LG_VW) - mv);
-    lg_vf v3 = v_exp_neg(v_ld(x + i + 3 * LG_VW) - mv), v;
+    lg_vf v0 = v_ld(x + i) - mv, v1 = v_ld(x + i + LG_VW) - mv;
+    lg_vf v2 = v_ld(x + i + 2 * LG_VW) - mv, v3 = v_ld(x + i + 3 * LG_VW) - mv, v;
+    vf_exp4(&v0, &v1, &v2, &v3);
     if (pk && j + 4 * LG_VW <= n) {
       const float *q = p->src + j;
       lg_vf u0 = vf_pend_v(pk, p, v_ld(q)), u1 = vf_pend_v(pk, p, v_ld(q + LG_VW));
