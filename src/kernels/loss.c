@@ -61,6 +61,7 @@ LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *
   float ebuf[2][CE_NT_ROW], mnext = 0.0f;
   lg_vpend prev = { NULL, NULL, 0.0f, 0, 0, 0.0f };
   const int nt = !f64 && eps == 0.0 && grad && c <= CE_NT_ROW && n * c >= CE_NT_MIN;
+  const int pipe = c >= 64 || nt;   /* short rows: the pipeline's extra work costs more */
 
   if (bad_reduction(red) || !(eps >= 0.0 && eps <= 1.0))
     return LG_EVALUE;
@@ -88,10 +89,10 @@ LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *
     nti = nt && !ign && m - m == 0.0;
     if (!f64 && eps == 0.0 && m - m == 0.0) {
       /* float32 fast path (vfast.c): exp, store and sum fused; m finite */
-      const float *zn = i + 1 < n ? (const float *)zi + c : NULL;
+      const float *zn = pipe && i + 1 < n ? (const float *)zi + c : NULL;
       if (!ign) dt = lg_ld(zi, (size_t)t, f64) - m;   /* before grad overwrites z */
       s = lg_vexpsum_f32(c, nti ? ebuf[i & 1] : (float *)gi, (const float *)zi, (float)m,
-                         zn, &mnext, i + 2 < n ? (const float *)zi + 2 * c : NULL,
+                         zn, &mnext, zn && i + 2 < n ? (const float *)zi + 2 * c : NULL,
                          pend ? &prev : NULL);
       mrow = zn ? i + 1 : mrow;
       pend = 0;
@@ -139,6 +140,13 @@ LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *
         prev.t = (size_t)t;
         prev.nt = nti;
         pend = 1;
+        if (!pipe) {   /* written now (plain stores: nt implies pipe) */
+          float *g = prev.y, f = prev.f;
+          for (j = 0; j < c; j++)
+            g[j] *= f;
+          g[t] = prev.gt;
+          pend = 0;
+        }
       } else if (gi) {
         for (j = 0; j < c; j++) {
           double q = eps > 0.0 ? ec * (weight ? lg_ld(weight, j, f64) : 1.0) : 0.0;

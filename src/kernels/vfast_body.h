@@ -485,8 +485,9 @@ static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float 
                                       const float *xn, float *mn, const float *pf,
                                       const lg_vpend *q)
 {
-  const vf_pend p = vf_pend_of(q);
-  if (!q) return vf_pass(n, e, x, m, xn, mn, pf, VF_PEND_NONE, &p);
+  vf_pend p;
+  if (!q) return vf_pass(n, e, x, m, xn, mn, pf, VF_PEND_NONE, NULL);   /* p unused */
+  p = vf_pend_of(q);
   return vf_pass(n, e, x, m, xn, mn, pf, VF_PEND_SCALE, &p);
 }
 
