@@ -123,6 +123,32 @@ int main(void)
       printf("\n");
     }
   }
+  /* the row pass's exp (vfast_body.h's vf_exp4, four vectors interleaved)
+   * must stay bit-identical to v_exp_neg (LG_VA_EXP_NEG), whose accuracy
+   * tools/ulp_all measures: both on x = -|input| (and the inputs' NaN) */
+  {
+    float *xs = malloc(n * sizeof(float)), *e = malloc(n * sizeof(float));
+    size_t diff = 0;
+    if (!xs || !e) return 2;
+    for (i = 0; i < n; i++) xs[i] = x[i] != x[i] ? x[i] : -fabsf(x[i]);
+    printf("  %-22s", "row-pass exp");
+    for (lv = 0; lv <= best; lv++) {
+      lg_simd_set_level(lv);
+      lg_vexpsum_f32(n, e, xs, 0.0f, NULL, NULL, NULL, NULL);
+      lg_vact_f32(LG_VA_EXP_NEG, n, y, xs, NULL, 0.0, 0.0);
+      for (i = 0; i < n; i++)
+        if (memcmp(&e[i], &y[i], sizeof(float)) && !(e[i] != e[i] && y[i] != y[i])) {
+          if (diff++ < 5)
+            printf("\nFAIL row-pass exp [%s] x=%.9g: %.9g, v_exp_neg %.9g", lg_simd_name(lv),
+                   xs[i], e[i], y[i]);
+          failures++;
+        }
+      printf(" %s %s", lg_simd_name(lv), diff ? "DIFFERS" : "same");
+    }
+    printf("\n");
+    free(xs);
+    free(e);
+  }
   /* softmax family over rows of several lengths (short and long paths) */
   {
     static const size_t lens[] = { 1, 3, 10, 17, 64, 65, 1000 };

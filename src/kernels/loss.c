@@ -44,19 +44,24 @@ LG_ALWAYS_INLINE int check_targets(size_t n, size_t c, const int64_t *target,
 
 /* Cross-entropy, class-index targets. Per row: a max pass, an exp-sum pass
  * that leaves e_j = exp(z_j - m) in grad, and a pass that turns e_j into
- * the gradient. z_t is taken during the exp-sum pass so grad may alias z. */
+ * the gradient. z_t is taken during the exp-sum pass so grad may alias z.
+ * float32 without smoothing pipelines the rows (lg_vexpsum_f32): row i's
+ * exp pass also takes row i+1's max and writes row i-1's gradient. */
 LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *target,
                               const void *weight, int64_t ignore_index, double eps,
                               lg_reduction red, void *losses, double *loss, void *grad,
                               size_t *bad, int f64)
 {
-  size_t es = f64 ? sizeof(double) : sizeof(float), i, j;
+  size_t es = f64 ? sizeof(double) : sizeof(float), i, j, mrow = (size_t)-1;
   double W, wall = 0.0, a, nll_sum = 0.0, smooth_sum = 0.0, ec = eps / (double)c;
-  int st, nti;
-  /* a large float32 grad (>= 8 MB): e_j goes to an L1 buffer and the grad
-   * row is written once, with non-temporal stores (no read of the line) */
-  float ebuf[CE_NT_ROW];
+  int st, nti, pend = 0;
+  /* a large float32 grad (>= 8 MB): e_j goes to an L1 buffer (two: the
+   * previous row's is read while this row's is written) and the grad row
+   * is written once, with non-temporal stores (no read of the line) */
+  float ebuf[2][CE_NT_ROW], mnext = 0.0f;
+  lg_vpend prev = { NULL, NULL, 0.0f, 0, 0, 0.0f };
   const int nt = !f64 && eps == 0.0 && grad && c <= CE_NT_ROW && n * c >= CE_NT_MIN;
+  const int pipe = c >= 64 || nt;   /* short rows: the pipeline's extra work costs more */
 
   if (bad_reduction(red) || !(eps >= 0.0 && eps <= 1.0))
     return LG_EVALUE;
@@ -79,21 +84,33 @@ LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *
         lg_st(losses, i, 0.0, f64);
       continue;
     }
-    m = f64 ? lg_rowmax(c, 1, zi, f64) : (double)lg_vmax_f32(c, (const float *)zi);
+    if (f64) m = lg_rowmax(c, 1, zi, f64);
+    else m = mrow == i ? (double)mnext : (double)lg_vmax_f32(c, (const float *)zi);
     nti = nt && !ign && m - m == 0.0;
     if (!f64 && eps == 0.0 && m - m == 0.0) {
       /* float32 fast path (vfast.c): exp, store and sum fused; m finite */
+      const float *zn = pipe && i + 1 < n ? (const float *)zi + c : NULL;
       if (!ign) dt = lg_ld(zi, (size_t)t, f64) - m;   /* before grad overwrites z */
-      s = lg_vexpsum_f32(c, nti ? ebuf : (float *)gi, (const float *)zi, (float)m);
-    } else for (j = 0; j < c; j++) {
-      double d = lg_ld(zi, j, f64) - m, e = exp(d);
-      if (gi)
-        lg_st(gi, j, e, f64);
-      s += e;
-      if ((int64_t)j == t)
-        dt = d;
-      if (eps > 0.0)   /* sum_c w_c (z_c - m); w_c * d keeps torch's 0 * -inf = NaN */
-        A += weight ? lg_ld(weight, j, f64) * d : d;
+      s = lg_vexpsum_f32(c, nti ? ebuf[i & 1] : (float *)gi, (const float *)zi, (float)m,
+                         zn, &mnext, zn && i + 2 < n ? (const float *)zi + 2 * c : NULL,
+                         pend ? &prev : NULL);
+      mrow = zn ? i + 1 : mrow;
+      pend = 0;
+    } else {
+      if (pend) {   /* the previous row's gradient, before this row's scalar loop */
+        lg_vpendout_f32(c, &prev);
+        pend = 0;
+      }
+      for (j = 0; j < c; j++) {
+        double d = lg_ld(zi, j, f64) - m, e = exp(d);
+        if (gi)
+          lg_st(gi, j, e, f64);
+        s += e;
+        if ((int64_t)j == t)
+          dt = d;
+        if (eps > 0.0)   /* sum_c w_c (z_c - m); w_c * d keeps torch's 0 * -inf = NaN */
+          A += weight ? lg_ld(weight, j, f64) * d : d;
+      }
     }
     ls = log(s);
 
@@ -114,14 +131,22 @@ LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *
         S = (1.0 - eps) * wt + ec * wall;
       }
       if (gi && !f64 && eps == 0.0) {
-        /* float32, no smoothing: grad = a (p S - [j == t] wt), p = e / s */
-        float *g = (float *)gi, f = (float)(a * S / s);
-        double gt = a * ((double)(nti ? ebuf : g)[t] / s * S - wt);
-        if (nti)
-          lg_vact_f32(LG_VA_SCALE_NT, c, g, ebuf, NULL, (double)f, 0.0);
-        else for (j = 0; j < c; j++)
-          g[j] *= f;
-        g[t] = (float)gt;
+        /* float32, no smoothing: grad = a (p S - [j == t] wt), p = e / s,
+         * written during the next row's pass (or after the loop) */
+        prev.e = nti ? ebuf[i & 1] : (float *)gi;
+        prev.y = (float *)gi;
+        prev.f = (float)(a * S / s);
+        prev.gt = (float)(a * ((double)prev.e[t] / s * S - wt));
+        prev.t = (size_t)t;
+        prev.nt = nti;
+        pend = 1;
+        if (!pipe) {   /* written now (plain stores: nt implies pipe) */
+          float *g = prev.y, f = prev.f;
+          for (j = 0; j < c; j++)
+            g[j] *= f;
+          g[t] = prev.gt;
+          pend = 0;
+        }
       } else if (gi) {
         for (j = 0; j < c; j++) {
           double q = eps > 0.0 ? ec * (weight ? lg_ld(weight, j, f64) : 1.0) : 0.0;
@@ -135,6 +160,8 @@ LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *
       lg_st(losses, i, li, f64);
   }
 
+  if (pend || nt)   /* the last row's gradient, a store fence after streaming */
+    lg_vpendout_f32(c, pend ? &prev : NULL);
   if (loss) {
     double r = eps > 0.0 ? (1.0 - eps) * nll_sum + ec * smooth_sum : nll_sum;
     if (red == LG_REDUCTION_MEAN)

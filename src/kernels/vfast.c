@@ -67,7 +67,9 @@ const char *lg_simd_name(int level)
 
 typedef void (*vact_fn)(int, size_t, float *, const float *, const float *, double, double);
 typedef void (*vsoftmax_fn)(int, size_t, size_t, float *, const float *);
-typedef double (*vexpsum_fn)(size_t, float *, const float *, float);
+typedef double (*vexpsum_fn)(size_t, float *, const float *, float, const float *, float *,
+                             const float *, const lg_vpend *);
+typedef void (*vpendout_fn)(size_t, const lg_vpend *);
 typedef float (*vmax_fn)(size_t, const float *);
 
 #if defined(LG_SIMD_TESTABLE)
@@ -98,9 +100,14 @@ void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const float *x)
 {
   cur()->softmax(op, rows, n, y, x);
 }
-double lg_vexpsum_f32(size_t n, float *e, const float *x, float m)
+double lg_vexpsum_f32(size_t n, float *e, const float *x, float m, const float *xn, float *mn,
+                      const float *pf, const lg_vpend *prev)
 {
-  return cur()->expsum(n, e, x, m);
+  return cur()->expsum(n, e, x, m, xn, mn, pf, prev);
+}
+void lg_vpendout_f32(size_t n, const lg_vpend *prev)
+{
+  cur()->pendout(n, prev);
 }
 float lg_vmax_f32(size_t n, const float *x) { return cur()->max(n, x); }
 
@@ -116,13 +123,17 @@ LG_RESOLVER vact_fn resolve_vact(void) { return level_table(detect())->act; }
 LG_RESOLVER vsoftmax_fn resolve_vsoftmax(void) { return level_table(detect())->softmax; }
 LG_RESOLVER vexpsum_fn resolve_vexpsum(void) { return level_table(detect())->expsum; }
 LG_RESOLVER vmax_fn resolve_vmax(void) { return level_table(detect())->max; }
+LG_RESOLVER vpendout_fn resolve_vpendout(void) { return level_table(detect())->pendout; }
 
 void lg_vact_f32(int op, size_t n, float *y, const float *x, const float *dy, double a,
                  double b) __attribute__((ifunc("resolve_vact")));
 void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const float *x)
     __attribute__((ifunc("resolve_vsoftmax")));
-double lg_vexpsum_f32(size_t n, float *e, const float *x, float m)
+double lg_vexpsum_f32(size_t n, float *e, const float *x, float m, const float *xn, float *mn,
+                      const float *pf, const lg_vpend *prev)
     __attribute__((ifunc("resolve_vexpsum")));
+void lg_vpendout_f32(size_t n, const lg_vpend *prev)
+    __attribute__((ifunc("resolve_vpendout")));
 float lg_vmax_f32(size_t n, const float *x) __attribute__((ifunc("resolve_vmax")));
 
 #else   /* no ifunc: the portable level, no state */
@@ -139,9 +150,14 @@ void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const float *x)
 {
   lg_vf_level_portable.softmax(op, rows, n, y, x);
 }
-double lg_vexpsum_f32(size_t n, float *e, const float *x, float m)
+double lg_vexpsum_f32(size_t n, float *e, const float *x, float m, const float *xn, float *mn,
+                      const float *pf, const lg_vpend *prev)
 {
-  return lg_vf_level_portable.expsum(n, e, x, m);
+  return lg_vf_level_portable.expsum(n, e, x, m, xn, mn, pf, prev);
+}
+void lg_vpendout_f32(size_t n, const lg_vpend *prev)
+{
+  lg_vf_level_portable.pendout(n, prev);
 }
 float lg_vmax_f32(size_t n, const float *x) { return lg_vf_level_portable.max(n, x); }
 

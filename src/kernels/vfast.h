@@ -59,10 +59,29 @@ LG_INTERNAL void lg_vact_f32(int op, size_t n, float *y, const float *x, const f
 enum { LG_VS_SOFTMAX, LG_VS_LOG_SOFTMAX, LG_VS_LOGSUMEXP };
 LG_INTERNAL void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const float *x);
 
-/* Fused exp-sum for one row: returns sum_j exp(x_j - m) in double and,
- * when e is not NULL, stores e_j = exp(x_j - m) (e may equal x).
- * m must be finite. */
-LG_INTERNAL double lg_vexpsum_f32(size_t n, float *e, const float *x, float m);
+/* A row whose output is still to be written: y_j = e_j * f, except
+ * y_t = gt (t = (size_t)-1: none); nt: with non-temporal stores. */
+typedef struct lg_vpend {
+  const float *e;
+  float *y;
+  float f;
+  int nt;
+  size_t t;
+  float gt;
+} lg_vpend;
+
+/* One row of a row pipeline (cross-entropy): returns sum_j exp(x_j - m)
+ * in double (m finite) and, when e is not NULL, stores e_j = exp(x_j - m)
+ * (e may equal x). In the same pass, when not NULL: xn is the next row (n
+ * floats) and *mn gets its max (as lg_vmax_f32); pf is a later row, which
+ * is prefetched; prev, the previous row's output, is written. */
+LG_INTERNAL double lg_vexpsum_f32(size_t n, float *e, const float *x, float m,
+                                  const float *xn, float *mn, const float *pf,
+                                  const lg_vpend *prev);
+
+/* Writes prev (n elements; may be NULL), then a store fence: the end of
+ * such a pipeline. */
+LG_INTERNAL void lg_vpendout_f32(size_t n, const lg_vpend *prev);
 
 /* max of x[0..n-1] (n >= 1); NaN if any element is NaN. */
 LG_INTERNAL float lg_vmax_f32(size_t n, const float *x);
@@ -82,8 +101,10 @@ LG_INTERNAL const char *lg_simd_name(int level);
 typedef struct lg_vf_level {
   void (*act)(int, size_t, float *, const float *, const float *, double, double);
   void (*softmax)(int, size_t, size_t, float *, const float *);
-  double (*expsum)(size_t, float *, const float *, float);
+  double (*expsum)(size_t, float *, const float *, float, const float *, float *,
+                   const float *, const lg_vpend *);
   float (*max)(size_t, const float *);
+  void (*pendout)(size_t, const lg_vpend *);
 } lg_vf_level;
 LG_INTERNAL extern const lg_vf_level lg_vf_level_portable;
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))

@@ -205,14 +205,50 @@ static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
   }
 }
 
-/* max of x[0..n-1]; NaN if any is NaN. The tail is padded with x[0]. */
+/* Max of x[i..n-1] into the accumulators m and nan (tail padded with x[0]). */
+LG_ALWAYS_INLINE void vf_maxacc(const float *x, size_t i, size_t n, lg_vf *m, lg_vi *nan)
+{
+  for (; i + LG_VW <= n; i += LG_VW) {
+    lg_vf v = v_ld(x + i);
+    *nan |= v != v;
+    *m = V_MAX(*m, v);
+  }
+  if (i < n) {
+#ifdef V_LDTAIL
+    lg_vf v = V_LDTAIL(x + i, (unsigned)(n - i), x[0]);
+#else
+    float b[LG_VW];
+    lg_vf v;
+    int k;
+    for (k = 0; k < LG_VW; k++) b[k] = i + k < n ? x[i + k] : x[0];
+    v = v_ld(b);
+#endif
+    *nan |= v != v;
+    *m = V_MAX(*m, v);
+  }
+}
+
+LG_ALWAYS_INLINE float vf_maxred(lg_vf m, lg_vi nan)
+{
+  float r = m[0];
+  int k, anynan = 0;
+  for (k = 0; k < LG_VW; k++) {
+    r = m[k] > r ? m[k] : r;
+    anynan |= nan[k];
+  }
+  return anynan ? (float)NAN : r;
+}
+
+/* max of x[0..n-1]; NaN if any is NaN. Four independent max chains (one
+ * chain is bound by the compare-select latency, ~8 cycles a vector); NaN
+ * is tracked apart, so the max itself may ignore it. */
 static VF_TGT float VF_NAME(vmax)(size_t n, const float *x)
 {
-  lg_vf m = v_set(x[0]);
+  lg_vf m0 = v_set(x[0]), m1 = m0, m2 = m0, m3 = m0;
   lg_vi nan = { 0 };
   size_t i = 0;
   float r;
-  int k, anynan = 0;
+  int anynan = 0;
   if (n < 2 * LG_VW) {   /* short rows (cross-entropy over few classes): scalar */
     r = x[0];
     for (i = 0; i < n; i++) {
@@ -221,50 +257,192 @@ static VF_TGT float VF_NAME(vmax)(size_t n, const float *x)
     }
     return anynan ? (float)NAN : r;
   }
-  for (; i + LG_VW <= n; i += LG_VW) {
-    lg_vf v = v_ld(x + i);
-    nan |= v != v;
-    m = v_sel(v > m, v, m);
+  for (; i + 4 * LG_VW <= n; i += 4 * LG_VW) {
+    lg_vf v0 = v_ld(x + i), v1 = v_ld(x + i + LG_VW);
+    lg_vf v2 = v_ld(x + i + 2 * LG_VW), v3 = v_ld(x + i + 3 * LG_VW);
+    nan |= (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3);
+    m0 = V_MAX(m0, v0);
+    m1 = V_MAX(m1, v1);
+    m2 = V_MAX(m2, v2);
+    m3 = V_MAX(m3, v3);
   }
-  if (i < n) {
-    float b[LG_VW];
-    lg_vf v;
-    for (k = 0; k < LG_VW; k++) b[k] = i + k < n ? x[i + k] : x[0];
-    v = v_ld(b);
-    nan |= v != v;
-    m = v_sel(v > m, v, m);
-  }
-  r = m[0];
-  for (k = 0; k < LG_VW; k++) {
-    r = m[k] > r ? m[k] : r;
-    anynan |= nan[k];
-  }
-  return anynan ? (float)NAN : r;
+  vf_maxacc(x, i, n, &m0, &nan);
+  return vf_maxred(V_MAX(V_MAX(m0, m1), V_MAX(m2, m3)), nan);
 }
 
-/* sum_j exp(x_j - m) in double, e_j stored when e != NULL (m finite) */
-static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float m)
+/* The previous row's output, written during a row's exp pass (below). */
+enum { VF_PEND_NONE, VF_PEND_SCALE, VF_PEND_SUB };
+typedef struct {
+  int op;            /* VF_PEND_* (a row is pending) */
+  int nt;            /* non-temporal stores (yp aligned by vf_pend_out's head) */
+  const float *src;  /* SCALE: e of that row; SUB: its x */
+  float *y;          /* its output */
+  float f;           /* SCALE: y = e f */
+  double c;          /* SUB: y = x - c, in double, rounded once */
+  size_t pt;         /* y[pt] = pv instead (cross-entropy's target class); */
+  float pv;          /* (size_t)-1: none. Stored in the same write as its */
+} vf_pend;           /* neighbours: a later store to a streamed line would
+                      * read it back from memory and hold up every later store */
+
+LG_ALWAYS_INLINE lg_vf vf_pend_v(int pk, const vf_pend *p, lg_vf v)
+{
+  if (pk == VF_PEND_SCALE) return v * p->f;
+  return v_pack_d(v_lo_d(v) - p->c, v_hi_d(v) - p->c);
+}
+LG_ALWAYS_INLINE float vf_pend_s(int pk, const vf_pend *p, float v)
+{
+  if (pk == VF_PEND_SCALE) return v * p->f;
+  return (float)((double)v - p->c);
+}
+/* y[j..j+LG_VW) = v, with the patch y[pt] = pv when it falls there */
+LG_ALWAYS_INLINE void vf_pend_put(const vf_pend *p, size_t j, lg_vf v)
+{
+  float *y = p->y + j;
+  if (p->pt - j < LG_VW) {
+    lg_vi lane;
+    int k;
+    for (k = 0; k < LG_VW; k++) lane[k] = k;
+    v = v_sel(lane == (int32_t)(p->pt - j), v_set(p->pv), v);
+  }
+#ifdef V_STREAM
+  if (p->nt) {
+    V_STREAM(y, v);
+    return;
+  }
+#endif
+  v_st(y, v);
+}
+LG_ALWAYS_INLINE float vf_pend_one(int pk, const vf_pend *p, size_t j)
+{
+  return j == p->pt ? p->pv : vf_pend_s(pk, p, p->src[j]);
+}
+/* elements [j, n) of a pending output of kind pk (a constant); from j == 0
+ * the head up to an aligned y is stored plainly first (nt) */
+LG_ALWAYS_INLINE void vf_pend_out(int pk, const vf_pend *p, size_t j, size_t n)
+{
+  if (p->nt)
+    for (; j < n && (uintptr_t)(p->y + j) % (LG_VW * sizeof(float)); j++)
+      p->y[j] = vf_pend_one(pk, p, j);
+  for (; j + LG_VW <= n; j += LG_VW) vf_pend_put(p, j, vf_pend_v(pk, p, v_ld(p->src + j)));
+  for (; j < n; j++) p->y[j] = vf_pend_one(pk, p, j);
+}
+
+/* v_exp_neg (vmath.h) of four vectors: the same operations in the same
+ * order for each (results bit-identical; keep the two in step), issued
+ * step by step across the four. Written one after another, each exp is a
+ * ~15-deep dependency chain that fills the scheduler; interleaved, four
+ * chains advance together (16% faster at AVX-512). */
+LG_ALWAYS_INLINE void vf_exp4(lg_vf *o0, lg_vf *o1, lg_vf *o2, lg_vf *o3)
+{
+  lg_vf x0 = *o0, x1 = *o1, x2 = *o2, x3 = *o3;
+  lg_vf t0, t1, t2, t3, n0, n1, n2, n3, r0, r1, r2, r3, s0, s1, s2, s3, p0, p1, p2, p3;
+  const lg_vf c104 = v_set(-104.0f), c0 = v_set(1.9875691500e-4f);
+  x0 = V_MAX(c104, x0); x1 = V_MAX(c104, x1);
+  x2 = V_MAX(c104, x2); x3 = V_MAX(c104, x3);
+  t0 = x0 * 1.44269504088896341f + 12582912.0f; t1 = x1 * 1.44269504088896341f + 12582912.0f;
+  t2 = x2 * 1.44269504088896341f + 12582912.0f; t3 = x3 * 1.44269504088896341f + 12582912.0f;
+  n0 = t0 - 12582912.0f; n1 = t1 - 12582912.0f;
+  n2 = t2 - 12582912.0f; n3 = t3 - 12582912.0f;
+  r0 = x0 - n0 * 0.693359375f; r1 = x1 - n1 * 0.693359375f;
+  r2 = x2 - n2 * 0.693359375f; r3 = x3 - n3 * 0.693359375f;
+  r0 = r0 - n0 * -2.12194440e-4f; r1 = r1 - n1 * -2.12194440e-4f;
+  r2 = r2 - n2 * -2.12194440e-4f; r3 = r3 - n3 * -2.12194440e-4f;
+  s0 = r0 * r0; s1 = r1 * r1;
+  s2 = r2 * r2; s3 = r3 * r3;
+  p0 = c0 * r0 + 1.3981999507e-3f; p1 = c0 * r1 + 1.3981999507e-3f;
+  p2 = c0 * r2 + 1.3981999507e-3f; p3 = c0 * r3 + 1.3981999507e-3f;
+  p0 = p0 * r0 + 8.3334519073e-3f; p1 = p1 * r1 + 8.3334519073e-3f;
+  p2 = p2 * r2 + 8.3334519073e-3f; p3 = p3 * r3 + 8.3334519073e-3f;
+  p0 = p0 * r0 + 4.1665795894e-2f; p1 = p1 * r1 + 4.1665795894e-2f;
+  p2 = p2 * r2 + 4.1665795894e-2f; p3 = p3 * r3 + 4.1665795894e-2f;
+  p0 = p0 * r0 + 1.6666665459e-1f; p1 = p1 * r1 + 1.6666665459e-1f;
+  p2 = p2 * r2 + 1.6666665459e-1f; p3 = p3 * r3 + 1.6666665459e-1f;
+  p0 = p0 * r0 + 5.0000001201e-1f; p1 = p1 * r1 + 5.0000001201e-1f;
+  p2 = p2 * r2 + 5.0000001201e-1f; p3 = p3 * r3 + 5.0000001201e-1f;
+  p0 = p0 * s0 + r0 + 1.0f; p1 = p1 * s1 + r1 + 1.0f;
+  p2 = p2 * s2 + r2 + 1.0f; p3 = p3 * s3 + r3 + 1.0f;
+#ifdef V_SCALEF
+  *o0 = V_SCALEF(p0, n0); *o1 = V_SCALEF(p1, n1);
+  *o2 = V_SCALEF(p2, n2); *o3 = V_SCALEF(p3, n3);
+#else
+#define VF_2N(k) ((lg_vi)t##k - 0x4B400000)   /* n in [-150, 0] */
+#define VF_SC(k) (p##k * (lg_vf)(((VF_2N(k) >> 1) + 127) << 23) \
+                  * (lg_vf)((VF_2N(k) - (VF_2N(k) >> 1) + 127) << 23))
+  *o0 = VF_SC(0); *o1 = VF_SC(1);
+  *o2 = VF_SC(2); *o3 = VF_SC(3);
+#undef VF_SC
+#undef VF_2N
+#endif
+}
+
+/* One row's pass: returns sum_j exp(x_j - m) in double (m finite), stores
+ * e_j when e != NULL. Fused into the same loop, where the exp leaves
+ * load and add slots free:
+ *   xn != NULL: the next row (n floats); *mn = its max (NaN if any NaN),
+ *     so that the next row needs no max pass of its own;
+ *   pf != NULL: a later row, prefetched (rows of 4000 bytes cross a page
+ *     every row, where the hardware prefetcher stops);
+ *   pk (a constant at each call site) != VF_PEND_NONE: the previous
+ *     row's output p (scale or subtract), written here rather than in a
+ *     pass of its own.
+ * Sums: four vectors at a time, their pairwise float sum (two roundings,
+ * relative error <= 2^-23 of terms <= 1) goes to two double sums. */
+LG_ALWAYS_INLINE double vf_pass(size_t n, float *e, const float *x, float m,
+                                const float *xn, float *mn, const float *pf,
+                                int pk, const vf_pend *p)
 {
   lg_vd s0 = { 0 }, s1 = { 0 };
+  lg_vf M0 = { 0 }, M1 = { 0 }, M2 = { 0 }, M3 = { 0 };
+  lg_vi nan = { 0 };
   const lg_vf mv = v_set(m);
-  size_t i = 0;
+  size_t i = 0, j = 0, h = 0;
   double s;
   int k;
-  /* four vectors at a time: their pairwise float sum (two roundings,
-   * relative error <= 2^-23 of terms <= 1) goes to the double sums */
+  if (xn) M0 = M1 = M2 = M3 = v_set(xn[0]);
+  if (pk && p->nt) {   /* the pending row's head, up to an aligned y */
+    h = (size_t)(((uintptr_t)0 - (uintptr_t)p->y) % (LG_VW * sizeof(float))) / sizeof(float);
+    h = h < n ? h : n;
+    for (; j < h; j++) p->y[j] = vf_pend_one(pk, p, j);
+  }
   for (; i + 4 * LG_VW <= n; i += 4 * LG_VW) {
-    lg_vf v0 = v_exp_neg(v_ld(x + i) - mv), v1 = v_exp_neg(v_ld(x + i + LG_VW) - mv);
-    lg_vf v2 = v_exp_neg(v_ld(x + i + 2 * LG_VW) - mv);
-    lg_vf v3 = v_exp_neg(v_ld(x + i + 3 * LG_VW) - mv), v;
+    lg_vf v0 = v_ld(x + i) - mv, v1 = v_ld(x + i + LG_VW) - mv;
+    lg_vf v2 = v_ld(x + i + 2 * LG_VW) - mv, v3 = v_ld(x + i + 3 * LG_VW) - mv, v;
+    vf_exp4(&v0, &v1, &v2, &v3);
+    if (pk && j + 4 * LG_VW <= n) {
+      const float *q = p->src + j;
+      lg_vf u0 = vf_pend_v(pk, p, v_ld(q)), u1 = vf_pend_v(pk, p, v_ld(q + LG_VW));
+      lg_vf u2 = vf_pend_v(pk, p, v_ld(q + 2 * LG_VW));
+      lg_vf u3 = vf_pend_v(pk, p, v_ld(q + 3 * LG_VW));
+      vf_pend_put(p, j, u0);
+      vf_pend_put(p, j + LG_VW, u1);
+      vf_pend_put(p, j + 2 * LG_VW, u2);
+      vf_pend_put(p, j + 3 * LG_VW, u3);
+      j += 4 * LG_VW;
+    }
     if (e) {
       v_st(e + i, v0);
       v_st(e + i + LG_VW, v1);
       v_st(e + i + 2 * LG_VW, v2);
       v_st(e + i + 3 * LG_VW, v3);
     }
+    if (xn) {
+      lg_vf w0 = v_ld(xn + i), w1 = v_ld(xn + i + LG_VW);
+      lg_vf w2 = v_ld(xn + i + 2 * LG_VW), w3 = v_ld(xn + i + 3 * LG_VW);
+      nan |= (w0 != w0) | (w1 != w1) | (w2 != w2) | (w3 != w3);
+      M0 = V_MAX(M0, w0);
+      M1 = V_MAX(M1, w1);
+      M2 = V_MAX(M2, w2);
+      M3 = V_MAX(M3, w3);
+    }
+    if (pf)
+      for (k = 0; k < 4 * LG_VW; k += 16) __builtin_prefetch(pf + i + k);
     v = (v0 + v1) + (v2 + v3);
     s0 += v_lo_d(v);
     s1 += v_hi_d(v);
+  }
+  if (xn) {
+    vf_maxacc(xn, i, n, &M0, &nan);
+    *mn = vf_maxred(V_MAX(V_MAX(M0, M1), V_MAX(M2, M3)), nan);
   }
   for (; i + LG_VW <= n; i += LG_VW) {
     lg_vf v = v_exp_neg(v_ld(x + i) - mv);
@@ -294,15 +472,53 @@ static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float 
     s1 += v_hi_d(v);
   }
 #endif
+  if (pk) vf_pend_out(pk, p, j, n);
   s0 += s1;
 #ifdef V_HSUM_D   /* the level's shuffle tree: no add chain through memory */
-  (void)k;
   s = V_HSUM_D(s0);
 #else
   s = 0.0;
   for (k = 0; k < LG_VW / 2; k++) s += s0[k];
 #endif
   return s;
+}
+
+/* The exp-sum entry point (cross-entropy's rows): vf_pass with the
+ * previous row's gradient q (vfast.h) when q != NULL. */
+LG_ALWAYS_INLINE vf_pend vf_pend_of(const lg_vpend *q)
+{
+  vf_pend p = { VF_PEND_SCALE, 0, NULL, NULL, 0.0f, 0.0, (size_t)-1, 0.0f };
+  if (q) {
+    p.src = q->e;
+    p.y = q->y;
+    p.f = q->f;
+#ifdef V_STREAM
+    p.nt = q->nt;
+#endif
+    p.pt = q->t;
+    p.pv = q->gt;
+  }
+  return p;
+}
+static VF_TGT double VF_NAME(vexpsum)(size_t n, float *e, const float *x, float m,
+                                      const float *xn, float *mn, const float *pf,
+                                      const lg_vpend *q)
+{
+  vf_pend p;
+  if (!q) return vf_pass(n, e, x, m, xn, mn, pf, VF_PEND_NONE, NULL);   /* p unused */
+  p = vf_pend_of(q);
+  return vf_pass(n, e, x, m, xn, mn, pf, VF_PEND_SCALE, &p);
+}
+
+/* The last pending row on its own (q may be NULL), then a store fence
+ * (non-temporal stores are weakly ordered). */
+static VF_TGT void VF_NAME(vpendout)(size_t n, const lg_vpend *q)
+{
+  const vf_pend p = vf_pend_of(q);
+  if (q) vf_pend_out(VF_PEND_SCALE, &p, 0, n);
+#ifdef V_STREAM
+  V_SFENCE();
+#endif
 }
 
 /* A row whose max m is NaN, +inf, or -inf (all -inf): softmax and
@@ -368,73 +584,126 @@ static VF_TGT void VF_NAME(vsoftmax_short)(int op, size_t rows, size_t n, float 
   }
 }
 
+#if defined(V_LDTAIL) && LG_VW == 16
+/* Rows of at most 16 (AVX-512): one masked vector per row (the fill -inf
+ * gives e = 0), its max and double sum by shuffle trees, instead of the
+ * chunked path's scalar loops. One row is a long dependency chain (max
+ * tree, exp, sum tree, division), so four rows go side by side. */
+LG_ALWAYS_INLINE float vf_row1_max(lg_vf v)
+{
+  float m = _mm512_reduce_max_ps((__m512)v);
+  return _mm512_cmp_ps_mask((__m512)v, (__m512)v, _CMP_UNORD_Q) ? (float)NAN : m;
+}
+LG_ALWAYS_INLINE void vf_row1_out(unsigned k, float *yr, lg_vf v, float m)
+{
+  lg_vf e = v_exp_neg(v - m);
+  double s = V_HSUM_D(v_lo_d(e) + v_hi_d(e));
+  V_STTAIL(yr, k, e * (float)(1.0 / s));
+}
+/* softmax only: log_softmax and logsumexp call log() per row, and keep the
+ * chunked path, where that call does not spill vector registers */
+static VF_TGT void VF_NAME(vsoftmax_row1)(size_t rows, size_t n, float *y, const float *x)
+{
+  const unsigned k = (unsigned)n;
+  const int op = LG_VS_SOFTMAX;
+  const size_t ys = n;
+  size_t r = 0;
+  int q;
+  for (; r + 4 <= rows; r += 4) {
+    const float *xr = x + r * n;
+    lg_vf v[4];
+    float m[4];
+    for (q = 0; q < 4; q++) {
+      v[q] = V_LDTAIL(xr + q * n, k, -INFINITY);
+      m[q] = vf_row1_max(v[q]);
+    }
+    if ((m[0] - m[0]) + (m[1] - m[1]) + (m[2] - m[2]) + (m[3] - m[3]) == 0.0f) {
+      for (q = 0; q < 4; q++) vf_row1_out(k, y + (r + q) * ys, v[q], m[q]);
+    } else {
+      for (q = 0; q < 4; q++) {
+        if (m[q] - m[q] == 0.0f) vf_row1_out(k, y + (r + q) * ys, v[q], m[q]);
+        else vf_special_row(op, n, y + (r + q) * ys, m[q]);
+      }
+    }
+  }
+  for (; r < rows; r++) {
+    lg_vf v = V_LDTAIL(x + r * n, k, -INFINITY);
+    float m = vf_row1_max(v);
+    if (m - m == 0.0f) vf_row1_out(k, y + r * ys, v, m);
+    else vf_special_row(op, n, y + r * ys, m);
+  }
+}
+#endif
+
 #define VF_NT_ROW 4096   /* rows up to this long stream their output (buf on the stack) */
-/* Long rows: a max pass, a fused exp-store-sum pass, and a scale pass
- * over a row that is still in L1/L2. */
+/* Long rows: the first row's max, then per row one pass (vf_pass) that
+ * computes the exp sum, the next row's max and the previous row's output.
+ * softmax keeps e in y (or, streaming, in one of two L1 buffers: the
+ * previous row's e is read while this row's is written). */
 static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, const float *x)
 {
-  size_t r, i;
+  size_t r;
+  float m;
+  vf_pend p = { VF_PEND_NONE, 0, NULL, NULL, 0.0f, 0.0, (size_t)-1, 0.0f };
+  int nt = 0;
 #ifdef V_STREAM
-  float buf[VF_NT_ROW];
-  const int nt = n <= VF_NT_ROW && rows * n >= VF_NT_MIN && op != LG_VS_LOGSUMEXP;
+  float buf[2][VF_NT_ROW];
+  nt = n <= VF_NT_ROW && rows * n >= VF_NT_MIN && op != LG_VS_LOGSUMEXP;
+#endif
+#if defined(V_LDTAIL) && LG_VW == 16
+  if (n > 0 && n <= LG_VW && op == LG_VS_SOFTMAX) {   /* the others call log per row */
+    VF_NAME(vsoftmax_row1)(rows, n, y, x);
+    return;
+  }
 #endif
   if (n > 0 && n <= VF_SHORT) {
     VF_NAME(vsoftmax_short)(op, rows, n, y, x);
     return;
   }
+  if (n == 0 || rows == 0) {
+    if (op == LG_VS_LOGSUMEXP) for (r = 0; r < rows; r++) y[r] = -INFINITY;
+    return;
+  }
+  m = VF_NAME(vmax)(n, x);
   for (r = 0; r < rows; r++) {
-    const float *xr = x + r * n;
-    float *yr = op == LG_VS_LOGSUMEXP ? y + r : y + r * n;
-    float m;
+    const float *xr = x + r * n, *xn = r + 1 < rows ? xr + n : NULL;
+    const float *pf = r + 2 < rows ? xr + 2 * n : NULL;
+    float *yr = op == LG_VS_LOGSUMEXP ? y + r : y + r * n, *e = yr, mn = 0.0f;
     double s;
-    if (n == 0) {
-      if (op == LG_VS_LOGSUMEXP) *yr = -INFINITY;
-      continue;
-    }
-    m = VF_NAME(vmax)(n, xr);
-    if (!(m - m == 0.0f)) {
+    if (!(m - m == 0.0f)) {   /* NaN or inf max: the pending row first */
+      if (p.op) vf_pend_out(p.op, &p, 0, n);
+      p.op = VF_PEND_NONE;
       vf_special_row(op, n, yr, m);
+      if (xn) m = VF_NAME(vmax)(n, xn);
       continue;
     }
 #ifdef V_STREAM
-    if (nt && op == LG_VS_SOFTMAX) {   /* exp into L1, then y = e / s streamed out */
-      const float inv = (float)(1.0 / VF_NAME(vexpsum)(n, buf, xr, m));
-      size_t h = vf_nt_head(yr, n);
-      for (i = 0; i < h; i++) yr[i] = buf[i] * inv;
-      for (; i + LG_VW <= n; i += LG_VW) V_STREAM(yr + i, v_ld(buf + i) * inv);
-      for (; i < n; i++) yr[i] = buf[i] * inv;
-      continue;
-    }
+    if (nt) e = buf[r & 1];
 #endif
-    s = VF_NAME(vexpsum)(n, op == LG_VS_SOFTMAX ? yr : NULL, xr, m);
+#define VF_PASS(E, PK) vf_pass(n, E, xr, m, xn, &mn, pf, PK, &p)
+    if (op == LG_VS_SOFTMAX)
+      s = p.op ? VF_PASS(e, VF_PEND_SCALE) : VF_PASS(e, VF_PEND_NONE);
+    else if (op == LG_VS_LOG_SOFTMAX)
+      s = p.op ? VF_PASS(NULL, VF_PEND_SUB) : VF_PASS(NULL, VF_PEND_NONE);
+    else
+      s = VF_PASS(NULL, VF_PEND_NONE);
+#undef VF_PASS
+    p.src = e;
+    p.y = yr;
+    p.nt = nt;
     if (op == LG_VS_SOFTMAX) {
-      const float inv = (float)(1.0 / s);
-      i = 0;
-      for (; i + LG_VW <= n; i += LG_VW) v_st(yr + i, v_ld(yr + i) * inv);
-      for (; i < n; i++) yr[i] *= inv;
+      p.op = VF_PEND_SCALE;
+      p.f = (float)(1.0 / s);
     } else if (op == LG_VS_LOGSUMEXP) {
       *yr = (float)((double)m + log(s));
-    } else {
-      /* y = x - (m + log s), in double and rounded once */
-      const double c = (double)m + log(s);
-      i = 0;
-#ifdef V_STREAM
-      if (nt) {
-        size_t h = vf_nt_head(yr, n);
-        for (; i < h; i++) yr[i] = (float)((double)xr[i] - c);
-        for (; i + LG_VW <= n; i += LG_VW) {
-          lg_vf v = v_ld(xr + i);
-          V_STREAM(yr + i, v_pack_d(v_lo_d(v) - c, v_hi_d(v) - c));
-        }
-      }
-#endif
-      for (; i + LG_VW <= n; i += LG_VW) {
-        lg_vf v = v_ld(xr + i);
-        v_st(yr + i, v_pack_d(v_lo_d(v) - c, v_hi_d(v) - c));
-      }
-      for (; i < n; i++) yr[i] = (float)((double)xr[i] - c);
+    } else {   /* y = x - (m + log s), in double and rounded once */
+      p.op = VF_PEND_SUB;
+      p.src = xr;
+      p.c = (double)m + log(s);
     }
+    m = mn;
   }
+  if (p.op) vf_pend_out(p.op, &p, 0, n);
 #ifdef V_STREAM
   if (nt) V_SFENCE();
 #endif
@@ -450,5 +719,5 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
 #undef V_FF
 
 LG_INTERNAL const lg_vf_level VF_NAME(lg_vf_level) = {
-  VF_NAME(vact), VF_NAME(vsoftmax), VF_NAME(vexpsum), VF_NAME(vmax)
+  VF_NAME(vact), VF_NAME(vsoftmax), VF_NAME(vexpsum), VF_NAME(vmax), VF_NAME(vpendout)
 };
