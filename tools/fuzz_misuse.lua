@@ -281,6 +281,7 @@ function M.run(opts)
     end
   end
   lg.seed(0)   -- leave the generator as a fresh state has it
+  if lg.set_num_threads then lg.set_num_threads(1) end   -- and no worker threads
   collectgarbage()
   return st
 end

@@ -1,0 +1,191 @@
+/* pool.c - the worker threads of pool.h. Everything shared is read and
+ * written under one mutex (helgrind checks it); a worker that has just
+ * finished spins briefly on that mutex before sleeping, because kernel
+ * calls come in bursts and a condvar wake-up costs tens of microseconds. */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include "pool.h"
+
+/* Spin rounds (lock, look, unlock, pause) before sleeping: a few tens of
+ * microseconds on current cores. */
+#define SPIN 2000
+
+typedef struct worker {
+  struct lg_pool *p;
+  int id;                 /* the chunk it runs: 1..nthreads-1 */
+} worker;
+
+struct lg_pool {
+  pthread_mutex_t mu;
+  pthread_cond_t wake;    /* a new job or stop */
+  pthread_cond_t done;    /* pending reached 0 */
+  int nthreads, started, stop, busy;
+  unsigned long gen;      /* job number */
+  int pending;            /* worker chunks of this job not finished */
+  lg_pool_fn fn;          /* the job */
+  void *ctx;
+  size_t n, align;
+  int k;                  /* its chunks */
+  pthread_t tid[LG_POOL_MAX];
+  worker w[LG_POOL_MAX];
+};
+
+static void relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+/* Start of chunk i of k over n items, rounded up to a multiple of align. */
+static size_t bound(size_t n, int k, int i, size_t align) {
+  size_t per = n / (size_t)k, rem = n % (size_t)k, b;
+  size_t ui = (size_t)i;
+  b = ui * per + (ui < rem ? ui : rem);
+  if (align > 1) b = (b + align - 1) / align * align;
+  return b < n ? b : n;
+}
+
+static void run_chunk(lg_pool_fn fn, void *ctx, size_t n, int k, int i, size_t align) {
+  size_t lo = bound(n, k, i, align), hi = bound(n, k, i + 1, align);
+  if (lo < hi) fn(ctx, lo, hi);
+}
+
+/* With mu held: wait until *v differs from old (or stop), spinning first. */
+static void await(lg_pool *p, pthread_cond_t *cv, const unsigned long *v, unsigned long old) {
+  int i;
+  for (i = 0; i < SPIN && *v == old && !p->stop; i++) {
+    pthread_mutex_unlock(&p->mu);
+    relax();
+    pthread_mutex_lock(&p->mu);
+  }
+  while (*v == old && !p->stop) pthread_cond_wait(cv, &p->mu);
+}
+
+static void *work(void *arg) {
+  worker *w = (worker *)arg;
+  lg_pool *p = w->p;
+  unsigned long seen = 0;
+  pthread_mutex_lock(&p->mu);
+  for (;;) {
+    await(p, &p->wake, &p->gen, seen);
+    if (p->stop) break;
+    seen = p->gen;
+    if (w->id < p->k) {
+      lg_pool_fn fn = p->fn;
+      void *ctx = p->ctx;
+      size_t n = p->n, align = p->align;
+      int k = p->k;
+      pthread_mutex_unlock(&p->mu);
+      run_chunk(fn, ctx, n, k, w->id, align);
+      pthread_mutex_lock(&p->mu);
+      if (--p->pending == 0) pthread_cond_signal(&p->done);
+    }
+  }
+  pthread_mutex_unlock(&p->mu);
+  return NULL;
+}
+
+lg_pool *lg_pool_new(int nthreads) {
+  lg_pool *p;
+  sigset_t all, old;
+  int i, ok = 1;
+  if (nthreads < 2 || nthreads > LG_POOL_MAX) return NULL;
+  p = (lg_pool *)calloc(1, sizeof *p);
+  if (p == NULL) return NULL;
+  if (pthread_mutex_init(&p->mu, NULL) != 0) {
+    free(p);
+    return NULL;
+  }
+  if (pthread_cond_init(&p->wake, NULL) != 0) {
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+    return NULL;
+  }
+  if (pthread_cond_init(&p->done, NULL) != 0) {
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+    return NULL;
+  }
+  p->nthreads = nthreads;
+  /* Workers take no signals: the host's handlers stay on its own threads. */
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  for (i = 1; i < nthreads && ok; i++) {
+    p->w[i].p = p;
+    p->w[i].id = i;
+    ok = pthread_create(&p->tid[i], NULL, work, &p->w[i]) == 0;
+    if (ok) p->started = i;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (!ok) {
+    lg_pool_free(p);
+    return NULL;
+  }
+  return p;
+}
+
+void lg_pool_free(lg_pool *p) {
+  int i;
+  if (p == NULL) return;
+  pthread_mutex_lock(&p->mu);
+  p->stop = 1;
+  pthread_cond_broadcast(&p->wake);
+  pthread_mutex_unlock(&p->mu);
+  for (i = 1; i <= p->started; i++) pthread_join(p->tid[i], NULL);
+  pthread_cond_destroy(&p->done);
+  pthread_cond_destroy(&p->wake);
+  pthread_mutex_destroy(&p->mu);
+  free(p);
+}
+
+int lg_pool_threads(const lg_pool *p) { return p ? p->nthreads : 1; }
+
+int lg_pool_chunks(const lg_pool *p, size_t n, size_t cost) {
+  size_t total = n * cost, k;
+  if (p == NULL || p->nthreads < 2 || cost == 0 || total / cost != n ||
+      total < LG_POOL_MIN_WORK)
+    return 1;
+  /* at least half the threshold per chunk, at most one item */
+  k = total / (LG_POOL_MIN_WORK / 2);
+  if (k > (size_t)p->nthreads) k = (size_t)p->nthreads;
+  if (k > n) k = n;
+  return (int)k;
+}
+
+void lg_pool_for(lg_pool *p, size_t n, size_t cost, size_t align, lg_pool_fn fn, void *ctx) {
+  int k = lg_pool_chunks(p, n, cost), i;
+  if (k < 2) {
+    if (n > 0) fn(ctx, 0, n);
+    return;
+  }
+  pthread_mutex_lock(&p->mu);
+  if (p->busy) {   /* never from one lua_State; be safe anyway */
+    pthread_mutex_unlock(&p->mu);
+    fn(ctx, 0, n);
+    return;
+  }
+  p->busy = 1;
+  p->fn = fn;
+  p->ctx = ctx;
+  p->n = n;
+  p->align = align ? align : 1;
+  p->k = k;
+  p->pending = k - 1;
+  p->gen++;
+  pthread_cond_broadcast(&p->wake);
+  pthread_mutex_unlock(&p->mu);
+  run_chunk(fn, ctx, n, k, 0, align ? align : 1);
+  pthread_mutex_lock(&p->mu);
+  for (i = 0; i < SPIN && p->pending > 0; i++) {
+    pthread_mutex_unlock(&p->mu);
+    relax();
+    pthread_mutex_lock(&p->mu);
+  }
+  while (p->pending > 0) pthread_cond_wait(&p->done, &p->mu);
+  p->busy = 0;
+  pthread_mutex_unlock(&p->mu);
+}
