@@ -199,6 +199,23 @@ describe("threads give one thread's results", function()
     assert.near(s, total, 1e-12 * math.abs(s))
   end)
 
+  it("for elementwise tensor math, broadcast and strided", function()
+    for _, dt in ipairs({"float32", "float64"}) do
+      local a = lg.rand(301, 257, dt) + 0.5
+      local row = lg.rand(257, dt) + 0.5
+      local wide = lg.rand(1, 70001, dt) + 0.5
+      local f = function()
+        return {a + row, a - 2, row * a, a / row, -a, a:exp(), a:log(), (a - 1):abs(), a:sqrt(),
+                a ^ 1.5, wide * wide, wide:exp(), a:t() * 3, lg.mul(a:t(), a:t()), a + a:t():t()}
+      end
+      local r1 = f()
+      for _, t in ipairs(THREADS) do
+        local r = with(t, f)
+        for k = 1, #r1 do same(r1[k], r[k], ("op %d %s threads %d"):format(k, dt, t)) end
+      end
+    end
+  end)
+
   it("for strided inputs and a strided out", function()
     lg.set_num_threads(2)
     local base = lg.randn(400, 500)

@@ -1,7 +1,11 @@
-/* pool.c - the worker threads of pool.h. Everything shared is read and
- * written under one mutex (helgrind checks it); a worker that has just
- * finished spins briefly on that mutex before sleeping, because kernel
- * calls come in bursts and a condvar wake-up costs tens of microseconds. */
+/* pool.c - the worker threads of pool.h. A job is cut into more chunks
+ * than threads, and the caller and the workers take chunks in turn until
+ * none is left: a worker that wakes late (a condvar wake-up costs tens of
+ * microseconds, more on a busy machine) then only leaves the caller more
+ * chunks, never an idle wait. Who runs a chunk never changes its result.
+ * Everything shared is read and written under one mutex (helgrind checks
+ * it); a worker that has just finished spins briefly on that mutex before
+ * sleeping, because kernel calls come in bursts. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <signal.h>
@@ -9,26 +13,28 @@
 
 #include "pool.h"
 
-/* Spin rounds (lock, look, unlock, pause) before sleeping: a few tens of
- * microseconds on current cores. */
+/* Spin rounds (lock, look, unlock, pause) before sleeping: some tens of
+ * microseconds. */
 #define SPIN 2000
+/* Chunks per thread, each at least a quarter of LG_POOL_MIN_WORK. */
+#define CHUNKS_PER_THREAD 8
 
 typedef struct worker {
   struct lg_pool *p;
-  int id;                 /* the chunk it runs: 1..nthreads-1 */
 } worker;
 
 struct lg_pool {
   pthread_mutex_t mu;
   pthread_cond_t wake;    /* a new job or stop */
-  pthread_cond_t done;    /* pending reached 0 */
+  pthread_cond_t done;    /* every chunk of the job finished */
   int nthreads, started, stop, busy;
   unsigned long gen;      /* job number */
-  int pending;            /* worker chunks of this job not finished */
   lg_pool_fn fn;          /* the job */
   void *ctx;
   size_t n, align;
   int k;                  /* its chunks */
+  int next;               /* the next chunk to hand out */
+  int finished;           /* chunks done */
   pthread_t tid[LG_POOL_MAX];
   worker w[LG_POOL_MAX];
 };
@@ -48,41 +54,35 @@ static size_t bound(size_t n, int k, int i, size_t align) {
   return b < n ? b : n;
 }
 
-static void run_chunk(lg_pool_fn fn, void *ctx, size_t n, int k, int i, size_t align) {
-  size_t lo = bound(n, k, i, align), hi = bound(n, k, i + 1, align);
-  if (lo < hi) fn(ctx, lo, hi);
-}
-
-/* With mu held: wait until *v differs from old (or stop), spinning first. */
-static void await(lg_pool *p, pthread_cond_t *cv, const unsigned long *v, unsigned long old) {
-  int i;
-  for (i = 0; i < SPIN && *v == old && !p->stop; i++) {
+/* With mu held: run chunks of the current job until none is left. */
+static void take_chunks(lg_pool *p) {
+  while (p->next < p->k) {
+    int i = p->next++;
+    lg_pool_fn fn = p->fn;
+    void *ctx = p->ctx;
+    size_t lo = bound(p->n, p->k, i, p->align), hi = bound(p->n, p->k, i + 1, p->align);
     pthread_mutex_unlock(&p->mu);
-    relax();
+    if (lo < hi) fn(ctx, lo, hi);
     pthread_mutex_lock(&p->mu);
+    if (++p->finished == p->k) pthread_cond_signal(&p->done);
   }
-  while (*v == old && !p->stop) pthread_cond_wait(cv, &p->mu);
 }
 
 static void *work(void *arg) {
-  worker *w = (worker *)arg;
-  lg_pool *p = w->p;
+  lg_pool *p = ((worker *)arg)->p;
   unsigned long seen = 0;
+  int i;
   pthread_mutex_lock(&p->mu);
   for (;;) {
-    await(p, &p->wake, &p->gen, seen);
+    for (i = 0; i < SPIN && p->gen == seen && !p->stop; i++) {
+      pthread_mutex_unlock(&p->mu);
+      relax();
+      pthread_mutex_lock(&p->mu);
+    }
+    while (p->gen == seen && !p->stop) pthread_cond_wait(&p->wake, &p->mu);
     if (p->stop) break;
     seen = p->gen;
-    if (w->id < p->k) {
-      lg_pool_fn fn = p->fn;
-      void *ctx = p->ctx;
-      size_t n = p->n, align = p->align;
-      int k = p->k;
-      pthread_mutex_unlock(&p->mu);
-      run_chunk(fn, ctx, n, k, w->id, align);
-      pthread_mutex_lock(&p->mu);
-      if (--p->pending == 0) pthread_cond_signal(&p->done);
-    }
+    take_chunks(p);
   }
   pthread_mutex_unlock(&p->mu);
   return NULL;
@@ -116,7 +116,6 @@ lg_pool *lg_pool_new(int nthreads) {
   pthread_sigmask(SIG_SETMASK, &all, &old);
   for (i = 1; i < nthreads && ok; i++) {
     p->w[i].p = p;
-    p->w[i].id = i;
     ok = pthread_create(&p->tid[i], NULL, work, &p->w[i]) == 0;
     if (ok) p->started = i;
   }
@@ -149,9 +148,8 @@ int lg_pool_chunks(const lg_pool *p, size_t n, size_t cost) {
   if (p == NULL || p->nthreads < 2 || cost == 0 || total / cost != n ||
       total < LG_POOL_MIN_WORK)
     return 1;
-  /* at least half the threshold per chunk, at most one item */
-  k = total / (LG_POOL_MIN_WORK / 2);
-  if (k > (size_t)p->nthreads) k = (size_t)p->nthreads;
+  k = total / (LG_POOL_MIN_WORK / 4);
+  if (k > (size_t)p->nthreads * CHUNKS_PER_THREAD) k = (size_t)p->nthreads * CHUNKS_PER_THREAD;
   if (k > n) k = n;
   return (int)k;
 }
@@ -174,18 +172,18 @@ void lg_pool_for(lg_pool *p, size_t n, size_t cost, size_t align, lg_pool_fn fn,
   p->n = n;
   p->align = align ? align : 1;
   p->k = k;
-  p->pending = k - 1;
+  p->next = 0;
+  p->finished = 0;
   p->gen++;
   pthread_cond_broadcast(&p->wake);
-  pthread_mutex_unlock(&p->mu);
-  run_chunk(fn, ctx, n, k, 0, align ? align : 1);
-  pthread_mutex_lock(&p->mu);
-  for (i = 0; i < SPIN && p->pending > 0; i++) {
+  take_chunks(p);
+  /* the last chunks may still run on workers */
+  for (i = 0; i < SPIN && p->finished < k; i++) {
     pthread_mutex_unlock(&p->mu);
     relax();
     pthread_mutex_lock(&p->mu);
   }
-  while (p->pending > 0) pthread_cond_wait(&p->done, &p->mu);
+  while (p->finished < k) pthread_cond_wait(&p->done, &p->mu);
   p->busy = 0;
   pthread_mutex_unlock(&p->mu);
 }

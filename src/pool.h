@@ -3,9 +3,10 @@
  * lua_threads.c); the kernels know nothing of it and get contiguous ranges.
  *
  * lg_pool_for(p, n, cost, align, fn, ctx) runs fn(ctx, lo, hi) over the
- * items [0, n) split into consecutive chunks, one per thread, the caller
- * running the first chunk itself, and returns when all are done. The
- * chunks depend only on (n, cost, align, thread count). A job of fewer
+ * items [0, n) split into consecutive chunks (up to 8 per thread), which
+ * the caller and the workers take in turn, and returns when all are done.
+ * The chunks depend only on (n, cost, align, thread count); which thread
+ * runs one does not matter to fn, so results do not either. A job of fewer
  * than LG_POOL_MIN_WORK elements (n * cost, cost = elements per item),
  * a NULL pool or a pool of one thread runs fn(ctx, 0, n) on the caller with
  * no synchronization at all. fn must not fail: it runs on a worker. */
