@@ -86,8 +86,13 @@ static void run_pool(int k)
   size_t nb, b;
   double tot[2] = {0, 0};
   switch (k) {
-  case K_ACT: lg_pool_for(POOL, R * C, 1, 1024, act_chunk, NULL); break;
-  case K_SOFTMAX: lg_pool_for(POOL, R, C, 1, smx_chunk, NULL); break;
+  case K_ACT:
+    lg_pool_for(POOL, R * C, 1, R * C >= LG_POOL_NT_MIN ? LG_POOL_NT_MIN : 1024, act_chunk, NULL);
+    break;
+  case K_SOFTMAX:
+    lg_pool_for(POOL, R, C, R * C >= LG_POOL_NT_MIN ? (LG_POOL_NT_MIN + C - 1) / C : 1, smx_chunk,
+                NULL);
+    break;
   case K_CE:
     lg_cross_entropy_plan(&PLAN, LG_F32, R, C, X, T, NULL, LG_NO_IGNORE, 0.0, LG_REDUCTION_MEAN,
                           NULL, Y, NULL);

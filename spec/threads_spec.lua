@@ -184,6 +184,17 @@ describe("threads give one thread's results", function()
     end)
   end
 
+  it("for calls large enough to stream their output (chunks of 2^21 elements)", function()
+    local x = lg.randn(2 ^ 21 * 2 + 4099) * 4
+    local z = lg.randn(2100, 1001) * 3
+    local f = function() return {lg.relu(x), lg.sigmoid(x), lg.softmax(z), lg.log_softmax(z)} end
+    local r1 = f()
+    for _, t in ipairs({2, 3}) do
+      local r = with(t, f)
+      for k = 1, #r1 do same(r1[k], r[k], ("result %d threads %d"):format(k, t)) end
+    end
+  end)
+
   it("for cross_entropy, as the unsplit kernel: rows alike, the sum within rounding", function()
     -- 2000 x 100 runs in blocks; its first 300 rows alone run in one call
     local z = lg.randn(2000, 100, "float64") * 3

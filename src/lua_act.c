@@ -160,7 +160,8 @@ static void act_range(void *ctx, size_t lo, size_t hi) {
  * into out: directly when out is contiguous and does not partly overlap
  * an input, else through a temporary. Leaves out on the stack top. Large
  * calls split across the state's threads by element ranges (boundaries
- * on 1024 elements, so every vector block is the one a single call sees). */
+ * on 1024 elements, so every vector block is the one a single call sees;
+ * on LG_POOL_NT_MIN when the call streams its output). */
 static void run(lua_State *L, const lg_activation *a, const lg_act_params *p, int xarg,
                 lg_tensor *x, int backward, int dyarg, lg_tensor *dy, int outarg) {
   lg_tensor *o = lgL_out(L, outarg, x->dtype, x->ndim, x->size);
@@ -178,7 +179,7 @@ static void run(lua_State *L, const lg_activation *a, const lg_act_params *p, in
   j.y = lgL_data(dst);
   j.dy = dy ? lgL_data(dy) : NULL;
   j.x = lgL_data(x);
-  lg_pool_for(lgL_pool(L, n), n, 1, 1024, act_range, &j);
+  lg_pool_for(lgL_pool(L, n), n, 1, n >= LG_POOL_NT_MIN ? LG_POOL_NT_MIN : 1024, act_range, &j);
   lgL_finish(L, o, dst);
 }
 

@@ -48,6 +48,7 @@ static void smx_range(void *ctx, size_t lo, size_t hi) {
  * after the last allocation (lgL_pool). */
 static void smx_run(lua_State *L, smx_job *j, size_t outer, size_t n, size_t inner, lg_dtype dt,
                     void *y, size_t ylen, const void *x, const void *g) {
+  size_t total = outer * n * inner, align = 1;
   j->n = n;
   j->inner = inner;
   j->xlen = n * inner;
@@ -56,7 +57,9 @@ static void smx_run(lua_State *L, smx_job *j, size_t outer, size_t n, size_t inn
   j->y = y;
   j->x = x;
   j->g = g;
-  lg_pool_for(lgL_pool(L, outer * j->xlen), outer, j->xlen, 1, smx_range, j);
+  /* a call that streams its output keeps doing so in chunks */
+  if (total >= LG_POOL_NT_MIN && j->xlen > 0) align = (LG_POOL_NT_MIN + j->xlen - 1) / j->xlen;
+  lg_pool_for(lgL_pool(L, total), outer, j->xlen, align, smx_range, j);
 }
 
 /* f(z [, dim [, out]]) for softmax, log_softmax and hardmax. */

@@ -17,6 +17,11 @@
 
 #define LG_POOL_MAX 64                  /* threads, the caller included */
 #define LG_POOL_MIN_WORK ((size_t)1 << 16)
+/* The float32 kernels stream outputs of at least this many elements with
+ * non-temporal stores (VF_NT_MIN in kernels/vfast_body.h), a third less
+ * memory traffic; callers keep such calls' chunks at least this long
+ * (align) so splitting does not lose it. */
+#define LG_POOL_NT_MIN ((size_t)1 << 21)
 
 typedef struct lg_pool lg_pool;
 typedef void (*lg_pool_fn)(void *ctx, size_t lo, size_t hi);
