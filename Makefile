@@ -74,6 +74,7 @@ help:
 	@echo "make fuzz         the Lua misuse fuzzer (FUZZ_N, FUZZ_SEED); fuzz-asan; fuzz-c (libFuzzer)"
 	@echo "make check-kernels  softmax/loss kernels against recorded PyTorch values"
 	@echo "make bench        kernel timings (beside PyTorch when installed), Lua per-call cost"
+	@echo "make bench-threads  1 thread against 2 (lg.set_num_threads), interleaved"
 	@echo "make deps         apt-get install the Debian packages (as root); deps-all for every Lua"
 	@echo "make clean        remove build/"
 
@@ -99,6 +100,15 @@ build/kernels/vfast_portable.o build/kernels/vfast_avx2.o build/kernels/vfast_av
 build/bench_kernels: bench/kernels.c src/pool.c $(filter-out src/lua%,$(wildcard src/kernels/*.c)) $(HDR)
 	@mkdir -p build
 	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -pthread -DLG_SIMD_TESTABLE -Isrc -o $@ bench/kernels.c src/pool.c $(wildcard src/kernels/*.c) -lm
+
+# 1 thread against 2, interleaved pairs (lg.set_num_threads; docs/speed.md).
+build/bench_threads: bench/threads.c src/pool.c $(filter-out src/lua%,$(wildcard src/kernels/*.c)) $(HDR)
+	@mkdir -p build
+	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -pthread -DLG_SIMD_TESTABLE -Isrc -o $@ bench/threads.c src/pool.c $(wildcard src/kernels/*.c) -lm
+
+bench-threads: build/bench_threads
+	./build/bench_threads
+.PHONY: bench-threads
 
 bench: build/bench_kernels $(CORE)
 	@if /usr/bin/python3 -c 'import torch' 2>/dev/null; then \

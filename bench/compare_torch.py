@@ -87,3 +87,10 @@ def ce2():
 
 
 row("cross_entropy_fb@2", "[4096,1000]", ce2, 4096 * 1000)
+row("sigmoid@2", "1e+06", lambda: torch.sigmoid(x, out=y), 1000000)
+row("gelu@2", "1e+06", lambda: F.gelu(x), 1000000)
+z = torch.rand(65536, 10) * 16 - 8
+tg = torch.randint(0, 10, (65536,))
+row("softmax@2", "[65536,10]", lambda: torch.softmax(z, 1), 65536 * 10)
+zz = z.clone().requires_grad_()
+row("cross_entropy_fb@2", "[65536,10]", ce2, 65536 * 10)

@@ -222,7 +222,8 @@ int main(int argc, char **argv)
   row("cross_entropy_fb", NULL, 0, K_CE, 4096, 1000, 8);
   row("cross_entropy_fb", NULL, 0, K_CE, 65536, 10, 8);
   row("softmax", NULL, 0, K_SOFTMAX, 1, 3, 8);
-  /* the large rows again on 2 threads */
+  /* on 2 threads: the large rows (memory-bound here: 16+ MB each way), then
+   * rows that fit the caches */
   THREADS = 2;
   POOL = lg_pool_new(THREADS);
   if (POOL) {
@@ -230,6 +231,10 @@ int main(int argc, char **argv)
     row("sigmoid", "sigmoid", 0, K_ACT, 1, big, 8);
     row("softmax", NULL, 0, K_SOFTMAX, 4096, 1000, 8);
     row("cross_entropy_fb", NULL, 0, K_CE, 4096, 1000, 8);
+    row("sigmoid", "sigmoid", 0, K_ACT, 1, 1000000, 8);
+    row("gelu", "gelu", 0, K_ACT, 1, 1000000, 8);
+    row("softmax", NULL, 0, K_SOFTMAX, 65536, 10, 8);
+    row("cross_entropy_fb", NULL, 0, K_CE, 65536, 10, 8);
     lg_pool_free(POOL);
     POOL = NULL;
   }

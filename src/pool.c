@@ -8,14 +8,15 @@
  * sleeping, because kernel calls come in bursts. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 
 #include "pool.h"
 
-/* Spin rounds (lock, look, unlock, pause) before sleeping: some tens of
- * microseconds. */
-#define SPIN 2000
+/* Spin rounds (lock, look, unlock, yield) before sleeping: some tens of
+ * microseconds on an idle core. */
+#define SPIN 100
 /* Chunks per thread, each at least a quarter of LG_POOL_MIN_WORK. */
 #define CHUNKS_PER_THREAD 8
 
@@ -39,11 +40,10 @@ struct lg_pool {
   worker w[LG_POOL_MAX];
 };
 
-static void relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
+/* One spin round between looks, mutex released: yield the core, so a
+ * spinning worker never holds up the caller or another job sharing it on
+ * a busy machine (on an idle one the call returns at once). */
+static void relax(void) { sched_yield(); }
 
 /* Start of chunk i of k over n items, rounded up to a multiple of align. */
 static size_t bound(size_t n, int k, int i, size_t align) {
