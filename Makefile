@@ -8,8 +8,8 @@ WARN       = -Wall -Wextra -Wshadow -Wcast-qual -Wmissing-prototypes -Wstrict-pr
 # Lua 5.4 builds into build/; `make LUA=lua5.1` (lua5.2, lua5.3, luajit)
 # into build/5.1/ (build/jit/ for LuaJIT) so versions never share objects.
 BUILD      ?= $(if $(filter lua5.4,$(LUA)),build,build/$(patsubst lua%,%,$(LUA)))
-CFLAGS_ALL = -std=c99 $(OPT) $(WARN) -fPIC -fvisibility=hidden -Isrc $(LUA_INC) $(CFLAGS)
-LDFLAGS_ALL = -shared $(LDFLAGS)
+CFLAGS_ALL = -std=c99 $(OPT) $(WARN) -pthread -fPIC -fvisibility=hidden -Isrc $(LUA_INC) $(CFLAGS)
+LDFLAGS_ALL = -shared -pthread $(LDFLAGS)
 
 SRC  = $(wildcard src/*.c) $(wildcard src/kernels/*.c)
 OBJ  = $(patsubst src/%.c,$(BUILD)/%.o,$(SRC))
@@ -74,6 +74,7 @@ help:
 	@echo "make fuzz         the Lua misuse fuzzer (FUZZ_N, FUZZ_SEED); fuzz-asan; fuzz-c (libFuzzer)"
 	@echo "make check-kernels  softmax/loss kernels against recorded PyTorch values"
 	@echo "make bench        kernel timings (beside PyTorch when installed), Lua per-call cost"
+	@echo "make bench-threads  1 thread against 2 (lg.set_num_threads), interleaved"
 	@echo "make deps         apt-get install the Debian packages (as root); deps-all for every Lua"
 	@echo "make clean        remove build/"
 
@@ -96,9 +97,18 @@ build/kernels/vfast_portable.o build/kernels/vfast_avx2.o build/kernels/vfast_av
 
 # Benchmark (docs/speed.md): kernels timed from C, PyTorch alongside when
 # /usr/bin/python3 has torch (optional), then the per-call cost from Lua.
-build/bench_kernels: bench/kernels.c $(filter-out src/lua%,$(wildcard src/kernels/*.c)) $(HDR)
+build/bench_kernels: bench/kernels.c src/pool.c $(filter-out src/lua%,$(wildcard src/kernels/*.c)) $(HDR)
 	@mkdir -p build
-	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -DLG_SIMD_TESTABLE -Isrc -o $@ bench/kernels.c $(wildcard src/kernels/*.c) -lm
+	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -pthread -DLG_SIMD_TESTABLE -Isrc -o $@ bench/kernels.c src/pool.c $(wildcard src/kernels/*.c) -lm
+
+# 1 thread against 2, interleaved pairs (lg.set_num_threads; docs/speed.md).
+build/bench_threads: bench/threads.c src/pool.c $(filter-out src/lua%,$(wildcard src/kernels/*.c)) $(HDR)
+	@mkdir -p build
+	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -pthread -DLG_SIMD_TESTABLE -Isrc -o $@ bench/threads.c src/pool.c $(wildcard src/kernels/*.c) -lm
+
+bench-threads: build/bench_threads
+	./build/bench_threads
+.PHONY: bench-threads
 
 bench: build/bench_kernels $(CORE)
 	@if /usr/bin/python3 -c 'import torch' 2>/dev/null; then \

@@ -29,8 +29,11 @@ build = {
         "src/kernels/vfast.c", "src/kernels/vfast_portable.c", "src/kernels/vfast_avx2.c",
         "src/kernels/vfast_avx512.c",
         "src/lua_api.c", "src/lgrad_kernels.c",
+        "src/pool.c", "src/lua_threads.c",
       },
       incdirs = { "src" },
+      -- lg.set_num_threads' worker threads (src/pool.c)
+      libraries = { "pthread" },
     },
     ["lgrad"] = "lua/lgrad/init.lua",
     ["lgrad.plot"] = "lua/lgrad/plot.lua",

@@ -1,4 +1,5 @@
-"""bench/compare_torch.py - the bench shapes through PyTorch, 1 thread.
+"""bench/compare_torch.py - the bench shapes through PyTorch, 1 thread (the
+large ones then on 2, as "op@2" rows).
 Optional, never in CI: needs Debian's python3-torch (/usr/bin/python3).
 Prints "op shape ns_per_element" lines that bench_kernels reads."""
 import time
@@ -67,3 +68,29 @@ for r, c in ((4096, 1000), (65536, 10)):
     row("cross_entropy_fb", sh, ce, r * c)
 z3 = torch.rand(3)
 row("softmax", "3", lambda: torch.softmax(z3, 0), 3)
+# The large rows again on 2 threads (bench_kernels' "threads 2" rows).
+torch.set_num_threads(2)
+xb = torch.rand(16000000) * 16 - 8
+yb = torch.empty_like(xb)
+row("relu@2", "1.6e+07", lambda: torch.clamp_min(xb, 0, out=yb), 16000000)
+row("sigmoid@2", "1.6e+07", lambda: torch.sigmoid(xb, out=yb), 16000000)
+del xb, yb
+z = torch.rand(4096, 1000) * 16 - 8
+tg = torch.randint(0, 1000, (4096,))
+row("softmax@2", "[4096,1000]", lambda: torch.softmax(z, 1), 4096 * 1000)
+zz = z.clone().requires_grad_()
+
+
+def ce2():
+    zz.grad = None
+    F.cross_entropy(zz, tg).backward()
+
+
+row("cross_entropy_fb@2", "[4096,1000]", ce2, 4096 * 1000)
+row("sigmoid@2", "1e+06", lambda: torch.sigmoid(x, out=y), 1000000)
+row("gelu@2", "1e+06", lambda: F.gelu(x), 1000000)
+z = torch.rand(65536, 10) * 16 - 8
+tg = torch.randint(0, 10, (65536,))
+row("softmax@2", "[65536,10]", lambda: torch.softmax(z, 1), 65536 * 10)
+zz = z.clone().requires_grad_()
+row("cross_entropy_fb@2", "[65536,10]", ce2, 65536 * 10)

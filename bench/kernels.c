@@ -2,8 +2,10 @@
  * Usage: bench_kernels [torch.txt]   (torch.txt: lines "op shape ns", from
  * bench/compare_torch.py; missing rows print "-").
  * Each row: median over REPS runs of the ns per element, GB/s (bytes read
- * + written), ratio to a memcpy of the same bytes measured in this run,
- * the PyTorch figure and torch/lgrad (> 1: lgrad faster). */
+ * + written), ratio to a (1-thread) memcpy of the same bytes measured in
+ * this run, the PyTorch figure and torch/lgrad (> 1: lgrad faster). Rows
+ * with threads > 1 split the call over a pool (src/pool.h) as the binding
+ * does after lg.set_num_threads(n); PyTorch then runs with as many. */
 #define _POSIX_C_SOURCE 199309L
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include "kernels/softmax.h"
 #include "kernels/loss.h"
 #include "kernels/vfast.h"
+#include "pool.h"
 
 #define REPS 15
 
@@ -51,9 +54,68 @@ static size_t R, C;   /* rows, cols */
 
 enum { K_COPY, K_ACT, K_ACTB, K_SOFTMAX, K_LOGSOFTMAX, K_LSE, K_CE };
 
+/* Rows with THREADS > 1 run through POOL, split as the binding splits
+ * them (lua_act.c, lua_softmax.c, lua_loss.c). */
+static int THREADS = 1;
+static lg_pool *POOL;
+static lg_ce_plan PLAN;
+static double SUMS[256][2];
+static size_t CE_ROWS;
+
+static void act_chunk(void *ctx, size_t lo, size_t hi)
+{
+  (void)ctx;
+  A->f32(hi - lo, Y + lo, X + lo, &P);
+}
+
+static void smx_chunk(void *ctx, size_t lo, size_t hi)
+{
+  (void)ctx;
+  lg_softmax_f32(hi - lo, C, 1, Y + lo * C, X + lo * C);
+}
+
+static void ce_chunk(void *ctx, size_t lo, size_t hi)
+{
+  size_t b;
+  (void)ctx;
+  for (b = lo; b < hi; b++)
+    lg_cross_entropy_rows(&PLAN, b * CE_ROWS, R - b * CE_ROWS < CE_ROWS ? R : (b + 1) * CE_ROWS,
+                          SUMS[b]);
+}
+
+static void run_pool(int k)
+{
+  size_t nb, b;
+  double tot[2] = {0, 0};
+  switch (k) {
+  case K_ACT:
+    lg_pool_for(POOL, R * C, 1, R * C >= LG_POOL_NT_MIN ? LG_POOL_NT_MIN : 1024, act_chunk, NULL);
+    break;
+  case K_SOFTMAX:
+    lg_pool_for(POOL, R, C, R * C >= LG_POOL_NT_MIN ? (LG_POOL_NT_MIN + C - 1) / C : 1, smx_chunk,
+                NULL);
+    break;
+  case K_CE:
+    lg_cross_entropy_plan(&PLAN, LG_F32, R, C, X, T, NULL, LG_NO_IGNORE, 0.0, LG_REDUCTION_MEAN,
+                          NULL, Y, NULL);
+    CE_ROWS = (LG_POOL_MIN_WORK / 2 + C - 1) / C;
+    if (CE_ROWS < (R + 255) / 256) CE_ROWS = (R + 255) / 256;
+    nb = (R + CE_ROWS - 1) / CE_ROWS;
+    lg_pool_for(POOL, nb, CE_ROWS * C, 1, ce_chunk, NULL);
+    for (b = 0; b < nb; b++) tot[0] += SUMS[b][0];
+    (void)lg_cross_entropy_loss(&PLAN, tot);
+    break;
+  default: abort();
+  }
+}
+
 static void run(int k)
 {
   double loss;
+  if (POOL && k != K_COPY) {
+    run_pool(k);
+    return;
+  }
   switch (k) {
   case K_COPY: memcpy(Y, X, R * C * sizeof(float)); break;
   case K_ACT: A->f32(R * C, Y, X, &P); break;
@@ -105,9 +167,10 @@ static void row(const char *label, const char *act, int gelu_tanh, int k, size_t
   cp = timeit(K_COPY) / n;   /* memcpy moves 8 bytes per element */
   if (rows == 1) snprintf(shape, sizeof shape, "%g", (double)cols);
   else snprintf(shape, sizeof shape, "[%zu,%zu]", rows, cols);
-  snprintf(key, sizeof key, "%s %s", label, shape);
+  if (THREADS > 1) snprintf(key, sizeof key, "%s@%d %s", label, THREADS, shape);
+  else snprintf(key, sizeof key, "%s %s", label, shape);
   tn = torch_ns(key);
-  printf("%-22s %-13s %9.3f %8.1f %8.2f", label, shape, ns, bytes_per_el / ns,
+  printf("%-22s %-13s %7d %9.3f %8.1f %8.2f", label, shape, THREADS, ns, bytes_per_el / ns,
          ns / (cp * bytes_per_el / 8));
   if (tn > 0) printf(" %9.3f %7.2fx\n", tn, tn / ns);
   else printf(" %9s %8s\n", "-", "-");
@@ -139,10 +202,10 @@ int main(int argc, char **argv)
   Y = (float *)(((uintptr_t)yb + 63) & ~(uintptr_t)63);
   G = (float *)(((uintptr_t)gb + 63) & ~(uintptr_t)63);
   lv = lg_simd_best();
-  printf("lgrad kernels, float32, 1 thread, dispatch level %s; median of %d runs\n",
+  printf("lgrad kernels, float32, dispatch level %s; median of %d runs\n",
          lg_simd_name(lv), REPS);
-  printf("%-22s %-13s %9s %8s %8s %9s %8s\n", "op", "shape", "ns/elem", "GB/s", "x memcpy",
-         "torch ns", "speedup");
+  printf("%-22s %-13s %7s %9s %8s %8s %9s %8s\n", "op", "shape", "threads", "ns/elem", "GB/s",
+         "x memcpy", "torch ns", "speedup");
   row("memcpy", NULL, 0, K_COPY, 1, 1000000, 8);
   row("relu", "relu", 0, K_ACT, 1, 1000000, 8);
   row("relu", "relu", 0, K_ACT, 1, big, 8);
@@ -167,6 +230,23 @@ int main(int argc, char **argv)
   row("cross_entropy_fb", NULL, 0, K_CE, 4096, 1000, 8);
   row("cross_entropy_fb", NULL, 0, K_CE, 65536, 10, 8);
   row("softmax", NULL, 0, K_SOFTMAX, 1, 3, 8);
+  /* on 2 threads: the large rows (memory-bound here: 16+ MB each way), then
+   * rows that fit the caches */
+  THREADS = 2;
+  POOL = lg_pool_new(THREADS);
+  if (POOL) {
+    row("relu", "relu", 0, K_ACT, 1, big, 8);
+    row("sigmoid", "sigmoid", 0, K_ACT, 1, big, 8);
+    row("softmax", NULL, 0, K_SOFTMAX, 4096, 1000, 8);
+    row("cross_entropy_fb", NULL, 0, K_CE, 4096, 1000, 8);
+    row("sigmoid", "sigmoid", 0, K_ACT, 1, 1000000, 8);
+    row("gelu", "gelu", 0, K_ACT, 1, 1000000, 8);
+    row("softmax", NULL, 0, K_SOFTMAX, 65536, 10, 8);
+    row("cross_entropy_fb", NULL, 0, K_CE, 65536, 10, 8);
+    lg_pool_free(POOL);
+    POOL = NULL;
+  }
+  THREADS = 1;
   if (lv > 0) {
     printf("\nsame rows at lower dispatch levels (ns/elem):\n");
     for (lv = lg_simd_best() - 1; lv >= 0; lv--) {

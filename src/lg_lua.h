@@ -125,5 +125,13 @@ LG_INTERNAL void lgL_open_ops(lua_State *L, int mod, int meth);
 LG_INTERNAL void lgL_open_act(lua_State *L, int mod, int meth);
 LG_INTERNAL void lgL_open_softmax(lua_State *L, int mod, int meth);
 LG_INTERNAL void lgL_open_loss(lua_State *L, int mod, int meth);
+LG_INTERNAL void lgL_open_threads(lua_State *L, int mod, int meth);
+
+/* The state's worker pool (lua_threads.c) for a job of work elements:
+ * NULL (run inline) when work is small or set_num_threads left 1. Call
+ * it after the last allocation, as lgL_recheck: a finalizer may change
+ * the pool. */
+struct lg_pool;
+LG_INTERNAL struct lg_pool *lgL_pool(lua_State *L, size_t work);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "kernels/activation.h"
 #include "lg_lua.h"
+#include "pool.h"
 
 /* API.md's short names, accepted in the keyword form next to PyTorch's. */
 static const struct { const char *act, *alias, *name; } aliases[] = {
@@ -130,29 +131,55 @@ static int check_params(lua_State *L, const lg_activation *a, int first, lg_act_
   return outarg;
 }
 
+/* One activation call over elements, as pool chunks. */
+typedef struct act_job {
+  const lg_activation *a;
+  const lg_act_params *p;
+  int backward, f64;
+  void *y;
+  const void *dy, *x;
+} act_job;
+
+static void act_range(void *ctx, size_t lo, size_t hi) {
+  const act_job *j = (const act_job *)ctx;
+  size_t n = hi - lo;
+  if (j->f64) {
+    double *y = (double *)j->y + lo;
+    const double *x = (const double *)j->x + lo, *dy = j->dy ? (const double *)j->dy + lo : NULL;
+    if (j->backward) j->a->b64(n, y, dy, x, j->p);
+    else j->a->f64(n, y, x, j->p);
+  } else {
+    float *y = (float *)j->y + lo;
+    const float *x = (const float *)j->x + lo, *dy = j->dy ? (const float *)j->dy + lo : NULL;
+    if (j->backward) j->a->b32(n, y, dy, x, j->p);
+    else j->a->f32(n, y, x, j->p);
+  }
+}
+
 /* Run f (forward) or b (backward; dy NULL means dy = 1) from contiguous inputs
  * into out: directly when out is contiguous and does not partly overlap
- * an input, else through a temporary. Leaves out on the stack top. */
+ * an input, else through a temporary. Leaves out on the stack top. Large
+ * calls split across the state's threads by element ranges (boundaries
+ * on 1024 elements, so every vector block is the one a single call sees;
+ * on LG_POOL_NT_MIN when the call streams its output). */
 static void run(lua_State *L, const lg_activation *a, const lg_act_params *p, int xarg,
                 lg_tensor *x, int backward, int dyarg, lg_tensor *dy, int outarg) {
   lg_tensor *o = lgL_out(L, outarg, x->dtype, x->ndim, x->size);
   lg_tensor *dst = lgL_dest(L, o, lgL_clash(o, x, 1) || lgL_clash(o, dy, 1));
   size_t n = (size_t)lgL_numel(x);
+  act_job j;
   /* the allocations may have run a finalizer that closed x, dy or out */
   lgL_alive(L, xarg, x);
   lgL_alive(L, dyarg, dy);
   lgL_alive(L, outarg, o);
-  if (x->dtype == LG_F64) {
-    if (backward)
-      a->b64(n, (double *)lgL_data(dst), dy ? (const double *)lgL_data(dy) : NULL,
-             (const double *)lgL_data(x), p);
-    else a->f64(n, (double *)lgL_data(dst), (const double *)lgL_data(x), p);
-  } else {
-    if (backward)
-      a->b32(n, (float *)lgL_data(dst), dy ? (const float *)lgL_data(dy) : NULL,
-             (const float *)lgL_data(x), p);
-    else a->f32(n, (float *)lgL_data(dst), (const float *)lgL_data(x), p);
-  }
+  j.a = a;
+  j.p = p;
+  j.backward = backward;
+  j.f64 = x->dtype == LG_F64;
+  j.y = lgL_data(dst);
+  j.dy = dy ? lgL_data(dy) : NULL;
+  j.x = lgL_data(x);
+  lg_pool_for(lgL_pool(L, n), n, 1, n >= LG_POOL_NT_MIN ? LG_POOL_NT_MIN : 1024, act_range, &j);
   lgL_finish(L, o, dst);
 }
 

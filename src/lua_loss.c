@@ -11,6 +11,7 @@
 
 #include "lg_lua.h"
 #include "kernels/loss.h"
+#include "pool.h"
 
 #define ARG_Z 1
 #define ARG_Y 2
@@ -296,6 +297,53 @@ static int kernel_error(lua_State *L, int st, size_t bad) {
 
 /* ---- cross_entropy and nll_loss ---------------------------------------- */
 
+/* A large class-target cross-entropy runs in blocks of rows fixed by
+ * (n, c) alone, on the state's threads (pool.h): each block's sums go to
+ * its own slot and are added in block order afterwards, so the loss is the
+ * same for every thread count. */
+#define CE_BLOCKS 256
+
+typedef struct ce_job {
+  const lg_ce_plan *plan;
+  size_t rows;   /* per block */
+  double (*sums)[2];
+} ce_job;
+
+static void ce_blocks(void *ctx, size_t lo, size_t hi) {
+  const ce_job *j = (const ce_job *)ctx;
+  size_t b;
+  for (b = lo; b < hi; b++) {
+    size_t r0 = b * j->rows, r1 = j->plan->n - r0 < j->rows ? j->plan->n : r0 + j->rows;
+    lg_cross_entropy_rows(j->plan, r0, r1, j->sums[b]);
+  }
+}
+
+/* lg_cross_entropy_f32/f64 over n * c >= LG_POOL_MIN_WORK logits, in blocks.
+ * Call after the last allocation (lgL_pool). */
+static int ce_split(lua_State *L, lg_dtype dt, size_t n, size_t c, const void *z,
+                    const int64_t *target, const void *weight, int64_t ign, double eps,
+                    lg_reduction red, void *losses, double *loss, void *grad, size_t *bad) {
+  lg_ce_plan plan;
+  double sums[CE_BLOCKS][2], tot[2] = {0.0, 0.0};
+  ce_job j;
+  size_t rows = (LG_POOL_MIN_WORK / 2 + c - 1) / c, nb, b;
+  int st = lg_cross_entropy_plan(&plan, dt, n, c, z, target, weight, ign, eps, red, losses, grad,
+                                 bad);
+  if (st != LG_OK) return st;
+  if (rows < (n + CE_BLOCKS - 1) / CE_BLOCKS) rows = (n + CE_BLOCKS - 1) / CE_BLOCKS;
+  nb = (n + rows - 1) / rows;
+  j.plan = &plan;
+  j.rows = rows;
+  j.sums = sums;
+  lg_pool_for(lgL_pool(L, n * c), nb, rows * c, 1, ce_blocks, &j);
+  for (b = 0; b < nb; b++) {
+    tot[0] += sums[b][0];
+    tot[1] += sums[b][1];
+  }
+  *loss = lg_cross_entropy_loss(&plan, tot);
+  return LG_OK;
+}
+
 /* cross_entropy / nll_loss, with or without the gradient. nll: z holds
  * log-probabilities and only class-index targets are taken. */
 static int class_loss(lua_State *L, int nll, int want_grad) {
@@ -358,6 +406,8 @@ static int class_loss(lua_State *L, int nll, int want_grad) {
         st = lg_cross_entropy_prob_f64(un, uc, (const double *)zd, (const double *)lgL_data(yp),
                                        (const double *)weight, o.eps, o.red, (double *)ls, &loss,
                                        (double *)g);
+      else if (un * uc >= LG_POOL_MIN_WORK)
+        st = ce_split(L, LG_F64, un, uc, zd, target, weight, ign, o.eps, o.red, ls, &loss, g, &bad);
       else
         st = lg_cross_entropy_f64(un, uc, (const double *)zd, target, (const double *)weight, ign,
                                   o.eps, o.red, (double *)ls, &loss, (double *)g, &bad);
@@ -369,6 +419,8 @@ static int class_loss(lua_State *L, int nll, int want_grad) {
         st = lg_cross_entropy_prob_f32(un, uc, (const float *)zd, (const float *)lgL_data(yp),
                                        (const float *)weight, o.eps, o.red, (float *)ls, &loss,
                                        (float *)g);
+      else if (un * uc >= LG_POOL_MIN_WORK)
+        st = ce_split(L, LG_F32, un, uc, zd, target, weight, ign, o.eps, o.red, ls, &loss, g, &bad);
       else
         st = lg_cross_entropy_f32(un, uc, (const float *)zd, target, (const float *)weight, ign,
                                   o.eps, o.red, (float *)ls, &loss, (float *)g, &bad);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lg_lua.h"
+#include "pool.h"
 
 /* The dtype a call computes in: the first tensor argument's, else float32. */
 static lg_dtype call_dtype(lua_State *L, int a, int b) {
@@ -33,6 +34,58 @@ static lg_tensor *operand(lua_State *L, int arg, lg_dtype dt, lg_array *a, doubl
 
 /* out aliases an input in a way an elementwise pass cannot survive: same
  * storage, but not element-for-element the same positions. */
+/* A large elementwise call splits along its first dim longer than 1 (the
+ * leading ones have size 1) into slices run on the state's threads; every
+ * element is computed as in one call. */
+typedef struct ew_job {
+  int op, binary, d;
+  double p;
+  lg_array o, a, b;
+} ew_job;
+
+static void ew_slice(const lg_array *x, int d, size_t lo, size_t hi, lg_array *s) {
+  *s = *x;
+  s->data = (char *)x->data + (int64_t)lo * x->stride[d] * (int64_t)lg_dtype_size(x->dtype);
+  s->size[d] = (int64_t)(hi - lo);
+}
+
+static void ew_range(void *ctx, size_t lo, size_t hi) {
+  const ew_job *j = (const ew_job *)ctx;
+  lg_array o, a, b;
+  ew_slice(&j->o, j->d, lo, hi, &o);
+  ew_slice(&j->a, j->d, lo, hi, &a);
+  if (j->binary) {
+    ew_slice(&j->b, j->d, lo, hi, &b);
+    lg_binary(j->op, &o, &a, &b);
+  } else {
+    lg_unary(j->op, j->p, &o, &a);
+  }
+}
+
+/* out = a OP b (b NULL: OP(a) with parameter p), as lg_binary / lg_unary.
+ * Call after the last allocation (lgL_pool). */
+static void elementwise(lua_State *L, int op, double p, lg_array *o, const lg_array *a,
+                        const lg_array *b) {
+  ew_job j;
+  size_t inner = 1;
+  int k;
+  if (o->ndim == 0) {
+    if (b) lg_binary(op, o, a, b);
+    else lg_unary(op, p, o, a);
+    return;
+  }
+  j.op = op;
+  j.binary = b != NULL;
+  j.p = p;
+  j.o = *o;
+  j.a = *a;
+  if (b) j.b = *b;
+  for (j.d = 0; j.d < o->ndim - 1 && o->size[j.d] == 1; j.d++) {}
+  for (k = j.d + 1; k < o->ndim; k++) inner *= (size_t)o->size[k];
+  lg_pool_for(lgL_pool(L, (size_t)o->size[j.d] * inner), (size_t)o->size[j.d], inner, 1,
+              ew_range, &j);
+}
+
 static int bad_alias(const lg_tensor *out, const lg_tensor *in, const lg_array *e,
                      const lg_array *o) {
   if (in == NULL || !lgL_sharestorage(in, out)) return 0;
@@ -68,11 +121,11 @@ static int binary(lua_State *L, int op) {
     lg_array t;
     lgL_recheck(L);
     lgL_array(tmp, &t);
-    lg_binary(op, &t, &ea, &eb);
+    elementwise(L, op, 0, &t, &ea, &eb);
     lg_copy(&o, &t);
     lua_pop(L, 1);
   } else {
-    lg_binary(op, &o, &ea, &eb);
+    elementwise(L, op, 0, &o, &ea, &eb);
   }
   return 1;
 }
@@ -97,11 +150,11 @@ static int unary(lua_State *L, int op, double p, int outarg) {
     lg_array ta;
     lgL_recheck(L);
     lgL_array(tmp, &ta);
-    lg_unary(op, p, &ta, &a);
+    elementwise(L, op, p, &ta, &a, NULL);
     lg_copy(&o, &ta);
     lua_pop(L, 1);
   } else {
-    lg_unary(op, p, &o, &a);
+    elementwise(L, op, p, &o, &a, NULL);
   }
   return 1;
 }

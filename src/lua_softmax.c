@@ -7,25 +7,76 @@
 
 #include "lg_lua.h"
 #include "kernels/softmax.h"
+#include "pool.h"
 
 typedef void (*fam_f32)(size_t, size_t, size_t, float *, const float *);
 typedef void (*fam_f64)(size_t, size_t, size_t, double *, const double *);
 typedef void (*bwd_f32)(size_t, size_t, size_t, float *, const float *, const float *);
 typedef void (*bwd_f64)(size_t, size_t, size_t, double *, const double *, const double *);
 
+/* One softmax-family call as pool chunks: each chunk takes whole outer
+ * slices ([n][inner] each, inner == 1 being rows), so every row is computed
+ * exactly as by one call. y is [outer][ylen] (ylen = n * inner, or inner
+ * for logsumexp); g is the backward's second input. */
+typedef struct smx_job {
+  fam_f32 f32;
+  fam_f64 f64;
+  bwd_f32 b32;
+  bwd_f64 b64;
+  size_t n, inner, xlen, ylen;
+  int is64;
+  void *y;
+  const void *x, *g;
+} smx_job;
+
+static void smx_range(void *ctx, size_t lo, size_t hi) {
+  const smx_job *j = (const smx_job *)ctx;
+  if (j->is64) {
+    double *y = (double *)j->y + lo * j->ylen;
+    const double *x = (const double *)j->x + lo * j->xlen;
+    if (j->b64) j->b64(hi - lo, j->n, j->inner, y, x, (const double *)j->g + lo * j->xlen);
+    else j->f64(hi - lo, j->n, j->inner, y, x);
+  } else {
+    float *y = (float *)j->y + lo * j->ylen;
+    const float *x = (const float *)j->x + lo * j->xlen;
+    if (j->b32) j->b32(hi - lo, j->n, j->inner, y, x, (const float *)j->g + lo * j->xlen);
+    else j->f32(hi - lo, j->n, j->inner, y, x);
+  }
+}
+
+/* Run job j (its functions set) over [outer][n][inner] x into y. Call
+ * after the last allocation (lgL_pool). */
+static void smx_run(lua_State *L, smx_job *j, size_t outer, size_t n, size_t inner, lg_dtype dt,
+                    void *y, size_t ylen, const void *x, const void *g) {
+  size_t total = outer * n * inner, align = 1;
+  j->n = n;
+  j->inner = inner;
+  j->xlen = n * inner;
+  j->ylen = ylen;
+  j->is64 = dt == LG_F64;
+  j->y = y;
+  j->x = x;
+  j->g = g;
+  /* a call that streams its output keeps doing so in chunks */
+  if (total >= LG_POOL_NT_MIN && j->xlen > 0) align = (LG_POOL_NT_MIN + j->xlen - 1) / j->xlen;
+  lg_pool_for(lgL_pool(L, total), outer, j->xlen, align, smx_range, j);
+}
+
 /* f(z [, dim [, out]]) for softmax, log_softmax and hardmax. */
 static int forward(lua_State *L, fam_f32 f32, fam_f64 f64) {
   lg_tensor *z = lgL_checkin(L, 1, -1), *out, *w;
   size_t outer, n, inner;
   int d = lgL_checkdim(L, 2, z, -1);
+  smx_job j = {0};
   z = lgL_contiguous(L, 1);
   lgL_layout(z, d, &outer, &n, &inner);
   out = lgL_out(L, 3, z->dtype, z->ndim, z->size);
   w = lgL_dest(L, out, lgL_clash(out, z, 1));
   lgL_alive(L, 1, z);   /* the allocations may have run a finalizer */
   lgL_alive(L, 3, out);
-  if (z->dtype == LG_F64) f64(outer, n, inner, (double *)lgL_data(w), (const double *)lgL_data(z));
-  else f32(outer, n, inner, (float *)lgL_data(w), (const float *)lgL_data(z));
+  j.f32 = f32;
+  j.f64 = f64;
+  smx_run(L, &j, outer, n, inner, z->dtype, lgL_data(w), n * inner, lgL_data(z), NULL);
   lgL_finish(L, out, w);
   return 1;
 }
@@ -41,16 +92,16 @@ static int l_logsumexp(lua_State *L) {
   size_t outer, n, inner;
   int d = lgL_checkdim(L, 2, z, -1), keep = lua_toboolean(L, 3), nd;
   int64_t size[LG_MAXDIM];
+  smx_job j = {0};
   z = lgL_contiguous(L, 1);
   lgL_layout(z, d, &outer, &n, &inner);
   nd = lgL_reducedshape(z, d, keep, size);
   out = lgL_out(L, 4, z->dtype, nd, size);
   w = lgL_dest(L, out, lgL_clash(out, z, 0));
   lgL_recheck(L);
-  if (z->dtype == LG_F64)
-    lg_logsumexp_f64(outer, n, inner, (double *)lgL_data(w), (const double *)lgL_data(z));
-  else
-    lg_logsumexp_f32(outer, n, inner, (float *)lgL_data(w), (const float *)lgL_data(z));
+  j.f32 = lg_logsumexp_f32;
+  j.f64 = lg_logsumexp_f64;
+  smx_run(L, &j, outer, n, inner, z->dtype, lgL_data(w), inner, lgL_data(z), NULL);
   lgL_finish(L, out, w);
   return 1;
 }
@@ -60,6 +111,7 @@ static int backward(lua_State *L, bwd_f32 f32, bwd_f64 f64) {
   lg_tensor *g = lgL_checkin(L, 1, -1), *y, *out, *w;
   size_t outer, n, inner;
   int d;
+  smx_job j = {0};
   y = lgL_checkin(L, 2, (int)g->dtype);
   if (g->ndim != y->ndim || (g->ndim && memcmp(g->size, y->size, (size_t)g->ndim * sizeof(int64_t)))) {
     const char *a = lgL_pushshape(L, g->ndim, g->size);
@@ -73,10 +125,9 @@ static int backward(lua_State *L, bwd_f32 f32, bwd_f64 f64) {
   out = lgL_out(L, 4, g->dtype, g->ndim, g->size);
   w = lgL_dest(L, out, lgL_clash(out, g, 1) || lgL_clash(out, y, 1));
   lgL_recheck(L);
-  if (g->dtype == LG_F64)
-    f64(outer, n, inner, (double *)lgL_data(w), (const double *)lgL_data(g), (const double *)lgL_data(y));
-  else
-    f32(outer, n, inner, (float *)lgL_data(w), (const float *)lgL_data(g), (const float *)lgL_data(y));
+  j.b32 = f32;
+  j.b64 = f64;
+  smx_run(L, &j, outer, n, inner, g->dtype, lgL_data(w), n * inner, lgL_data(g), lgL_data(y));
   lgL_finish(L, out, w);
   return 1;
 }

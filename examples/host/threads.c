@@ -4,7 +4,8 @@
  * generator once, then, run after run, draws a matrix into a host buffer,
  * takes its softmax in Lua and checks it against the C kernel. The drawn
  * sequence must equal, bit for bit, the one the main thread drew alone
- * before the threads started; a generator shared between states would
+ * before the threads started (each state also runs large calls on its own
+ * 2-thread pool, lg.set_num_threads); a generator shared between states would
  * interleave the threads' draws and break it (checked: it does).
  * Exit status 0 when every check passes. */
 #define _POSIX_C_SOURCE 200809L
@@ -35,6 +36,12 @@ static const char *script =
   "local lg = require 'lgrad'\n"
   "return function(seed, x, p)\n"
   "  if seed then lg.seed(seed) end\n"
+  "  if lg.set_num_threads then   -- each state its own pool: 2 threads for large calls\n"
+  "    lg.set_num_threads(2)\n"
+  "    local big = lg.linspace(-8, 8, 70000, 'float64')\n"
+  "    assert(math.abs(lg.sigmoid(big):sum() - 35000) < 1e-6)\n"
+  "    assert(math.abs(lg.softmax(big:view(350, 200)):sum() - 350) < 1e-9)\n"
+  "  end\n"
   "  x:copy(lg.randn(x:size(1), x:size(2), 'float64'))\n"
   "  if lg.softmax then p:copy(lg.softmax(x))\n"
   "  else\n"

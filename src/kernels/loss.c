@@ -42,26 +42,17 @@ LG_ALWAYS_INLINE int check_targets(size_t n, size_t c, const int64_t *target,
 #define CE_NT_ROW 4096
 #define CE_NT_MIN ((size_t)1 << 21)
 
-/* Cross-entropy, class-index targets. Per row: a max pass, an exp-sum pass
- * that leaves e_j = exp(z_j - m) in grad, and a pass that turns e_j into
- * the gradient. z_t is taken during the exp-sum pass so grad may alias z.
- * float32 without smoothing pipelines the rows (lg_vexpsum_f32): row i's
- * exp pass also takes row i+1's max and writes row i-1's gradient. */
-LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *target,
-                              const void *weight, int64_t ignore_index, double eps,
-                              lg_reduction red, void *losses, double *loss, void *grad,
-                              size_t *bad, int f64)
+/* Cross-entropy, class-index targets, in three steps so a caller may
+ * split the rows (lg_cross_entropy_plan in loss.h): ce_plan checks and
+ * takes the whole batch's W, ce_rows does rows [lo, hi), ce_loss reduces. */
+LG_ALWAYS_INLINE int ce_plan(lg_ce_plan *pl, size_t n, size_t c, const void *z,
+                             const int64_t *target, const void *weight, int64_t ignore_index,
+                             double eps, lg_reduction red, void *losses, void *grad,
+                             size_t *bad, int f64)
 {
-  size_t es = f64 ? sizeof(double) : sizeof(float), i, j, mrow = (size_t)-1;
-  double W, wall = 0.0, a, nll_sum = 0.0, smooth_sum = 0.0, ec = eps / (double)c;
-  int st, nti, pend = 0;
-  /* a large float32 grad (>= 8 MB): e_j goes to an L1 buffer (two: the
-   * previous row's is read while this row's is written) and the grad row
-   * is written once, with non-temporal stores (no read of the line) */
-  float ebuf[2][CE_NT_ROW], mnext = 0.0f;
-  lg_vpend prev = { NULL, NULL, 0.0f, 0, 0, 0.0f };
-  const int nt = !f64 && eps == 0.0 && grad && c <= CE_NT_ROW && n * c >= CE_NT_MIN;
-  const int pipe = c >= 64 || nt;   /* short rows: the pipeline's extra work costs more */
+  double W, wall = 0.0;
+  size_t j;
+  int st;
 
   if (bad_reduction(red) || !(eps >= 0.0 && eps <= 1.0))
     return LG_EVALUE;
@@ -70,9 +61,50 @@ LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *
     return st;
   for (j = 0; j < c; j++)
     wall += weight ? lg_ld(weight, j, f64) : 1.0;
-  a = red == LG_REDUCTION_MEAN ? 1.0 / W : 1.0;
+  pl->n = n;
+  pl->c = c;
+  pl->z = z;
+  pl->target = target;
+  pl->weight = weight;
+  pl->ignore_index = ignore_index;
+  pl->eps = eps;
+  pl->red = red;
+  pl->losses = losses;
+  pl->grad = grad;
+  pl->W = W;
+  pl->wall = wall;
+  pl->a = red == LG_REDUCTION_MEAN ? 1.0 / W : 1.0;
+  pl->f64 = f64;
+  return LG_OK;
+}
 
-  for (i = 0; i < n; i++) {
+/* Per row: a max pass, an exp-sum pass that leaves e_j = exp(z_j - m) in
+ * grad, and a pass that turns e_j into the gradient. z_t is taken during
+ * the exp-sum pass so grad may alias z. float32 without smoothing
+ * pipelines the rows (lg_vexpsum_f32): row i's exp pass also takes row
+ * i+1's max and writes row i-1's gradient, never past this part's rows
+ * (another thread may be writing a grad that aliases z there). */
+LG_ALWAYS_INLINE void ce_rows(const lg_ce_plan *pl, size_t lo, size_t hi, double *sums, int f64)
+{
+  size_t n = pl->n, c = pl->c, es = f64 ? sizeof(double) : sizeof(float), i, j;
+  const void *z = pl->z, *weight = pl->weight;
+  const int64_t *target = pl->target;
+  int64_t ignore_index = pl->ignore_index;
+  double eps = pl->eps, wall = pl->wall, a = pl->a, nll_sum = 0.0, smooth_sum = 0.0;
+  double ec = eps / (double)c;
+  void *losses = pl->losses, *grad = pl->grad;
+  size_t mrow = (size_t)-1;
+  int nti, pend = 0;
+  /* a large float32 grad (>= 8 MB, the whole batch's): e_j goes to an L1
+   * buffer (two: the previous row's is read while this row's is written)
+   * and the grad row is written once, with non-temporal stores (no read
+   * of the line) */
+  float ebuf[2][CE_NT_ROW], mnext = 0.0f;
+  lg_vpend prev = { NULL, NULL, 0.0f, 0, 0, 0.0f };
+  const int nt = !f64 && eps == 0.0 && grad && c <= CE_NT_ROW && n * c >= CE_NT_MIN;
+  const int pipe = c >= 64 || nt;   /* short rows: the pipeline's extra work costs more */
+
+  for (i = lo; i < hi; i++) {
     const void *zi = (const char *)z + i * c * es;
     void *gi = grad ? (char *)grad + i * c * es : NULL;
     int64_t t = target[i];
@@ -89,10 +121,10 @@ LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *
     nti = nt && !ign && m - m == 0.0;
     if (!f64 && eps == 0.0 && m - m == 0.0) {
       /* float32 fast path (vfast.c): exp, store and sum fused; m finite */
-      const float *zn = pipe && i + 1 < n ? (const float *)zi + c : NULL;
+      const float *zn = pipe && i + 1 < hi ? (const float *)zi + c : NULL;
       if (!ign) dt = lg_ld(zi, (size_t)t, f64) - m;   /* before grad overwrites z */
       s = lg_vexpsum_f32(c, nti ? ebuf[i & 1] : (float *)gi, (const float *)zi, (float)m,
-                         zn, &mnext, zn && i + 2 < n ? (const float *)zi + 2 * c : NULL,
+                         zn, &mnext, zn && i + 2 < hi ? (const float *)zi + 2 * c : NULL,
                          pend ? &prev : NULL);
       mrow = zn ? i + 1 : mrow;
       pend = 0;
@@ -162,12 +194,33 @@ LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *
 
   if (pend || nt)   /* the last row's gradient, a store fence after streaming */
     lg_vpendout_f32(c, pend ? &prev : NULL);
-  if (loss) {
-    double r = eps > 0.0 ? (1.0 - eps) * nll_sum + ec * smooth_sum : nll_sum;
-    if (red == LG_REDUCTION_MEAN)
-      r = eps > 0.0 ? (1.0 - eps) * (nll_sum / W) + ec * (smooth_sum / W) : nll_sum / W;
-    *loss = r;
-  }
+  sums[0] = nll_sum;
+  sums[1] = smooth_sum;
+}
+
+LG_ALWAYS_INLINE double ce_loss(const lg_ce_plan *pl, const double *sums)
+{
+  double eps = pl->eps, ec = eps / (double)pl->c, W = pl->W;
+  double nll_sum = sums[0], smooth_sum = sums[1];
+  double r = eps > 0.0 ? (1.0 - eps) * nll_sum + ec * smooth_sum : nll_sum;
+  if (pl->red == LG_REDUCTION_MEAN)
+    r = eps > 0.0 ? (1.0 - eps) * (nll_sum / W) + ec * (smooth_sum / W) : nll_sum / W;
+  return r;
+}
+
+LG_ALWAYS_INLINE int ce_index(size_t n, size_t c, const void *z, const int64_t *target,
+                              const void *weight, int64_t ignore_index, double eps,
+                              lg_reduction red, void *losses, double *loss, void *grad,
+                              size_t *bad, int f64)
+{
+  lg_ce_plan pl;
+  double sums[2];
+  int st = ce_plan(&pl, n, c, z, target, weight, ignore_index, eps, red, losses, grad, bad, f64);
+  if (st != LG_OK)
+    return st;
+  ce_rows(&pl, 0, n, sums, f64);
+  if (loss)
+    *loss = ce_loss(&pl, sums);
   return LG_OK;
 }
 
@@ -339,6 +392,31 @@ int lg_cross_entropy_f64(size_t n, size_t c, const double *z, const int64_t *tar
 {
   return ce_index(n, c, z, target, weight, ignore_index, label_smoothing, reduction,
                   losses, loss, grad, bad, 1);
+}
+
+int lg_cross_entropy_plan(lg_ce_plan *plan, lg_dtype dt, size_t n, size_t c, const void *z,
+                          const int64_t *target, const void *weight, int64_t ignore_index,
+                          double label_smoothing, lg_reduction reduction, void *losses,
+                          void *grad, size_t *bad)
+{
+  if (dt == LG_F64)
+    return ce_plan(plan, n, c, z, target, weight, ignore_index, label_smoothing, reduction,
+                   losses, grad, bad, 1);
+  return ce_plan(plan, n, c, z, target, weight, ignore_index, label_smoothing, reduction,
+                 losses, grad, bad, 0);
+}
+
+void lg_cross_entropy_rows(const lg_ce_plan *plan, size_t lo, size_t hi, double sums[2])
+{
+  if (plan->f64)
+    ce_rows(plan, lo, hi, sums, 1);
+  else
+    ce_rows(plan, lo, hi, sums, 0);
+}
+
+double lg_cross_entropy_loss(const lg_ce_plan *plan, const double sums[2])
+{
+  return ce_loss(plan, sums);
 }
 
 int lg_cross_entropy_prob_f32(size_t n, size_t c, const float *z, const float *target,

@@ -55,6 +55,34 @@ LG_INTERNAL int lg_cross_entropy_f64(size_t n, size_t c, const double *z,
                                      lg_reduction reduction, double *losses,
                                      double *loss, double *grad, size_t *bad);
 
+/* The same cross-entropy split by rows, for a caller that runs parts at
+ * once (the binding's threads). lg_cross_entropy_plan checks the arguments
+ * as lg_cross_entropy_f32/f64 does (same status, nothing written on error)
+ * and fills *plan for the whole batch (its W, so a part's gradient is
+ * scaled as one call's). lg_cross_entropy_rows then computes the losses
+ * and grad rows [lo, hi) of the batch, and those rows' nll and smoothing
+ * sums into sums[0..1]; lg_cross_entropy_loss reduces sums added up over
+ * the parts. plan + rows(0, n) + loss is exactly lg_cross_entropy_*. */
+typedef struct lg_ce_plan {
+  size_t n, c;
+  const void *z, *weight;
+  const int64_t *target;
+  int64_t ignore_index;
+  double eps;
+  lg_reduction red;
+  void *losses, *grad;
+  double W, wall, a;
+  int f64;
+} lg_ce_plan;
+LG_INTERNAL int lg_cross_entropy_plan(lg_ce_plan *plan, lg_dtype dt, size_t n, size_t c,
+                                      const void *z, const int64_t *target, const void *weight,
+                                      int64_t ignore_index, double label_smoothing,
+                                      lg_reduction reduction, void *losses, void *grad,
+                                      size_t *bad);
+LG_INTERNAL void lg_cross_entropy_rows(const lg_ce_plan *plan, size_t lo, size_t hi,
+                                       double sums[2]);
+LG_INTERNAL double lg_cross_entropy_loss(const lg_ce_plan *plan, const double sums[2]);
+
 /* Cross-entropy with probability targets y ([n][c], one-hot or soft):
  *   y' = (1 - eps) y + eps / c,  q_ij = w_j y'_ij,  S_i = sum_j q_ij
  *   loss_i = -sum_j q_ij logp_ij;  mean divides the sum by n (n*c = 0: NaN)
