@@ -11,7 +11,9 @@ local function rss_mb()
 end
 
 describe("memory", function()
-  it("stays under 200 MB while 10,000 tensors of 1e6 floats come and go", function()
+  -- Growth, not the absolute size: earlier specs (a worker pool, big
+  -- tensors) may leave the process larger before this one starts.
+  it("grows less than 170 MB while 10,000 tensors of 1e6 floats come and go", function()
     local before = rss_mb()
     if not before then pending("no /proc/self/status") return end
     local peak = before
@@ -20,17 +22,19 @@ describe("memory", function()
       t[1] = i
       if i % 500 == 0 then peak = math.max(peak, rss_mb()) end
     end
-    assert.is_true(peak < 200, ("peak resident size %.0f MB"):format(peak))
+    assert.is_true(peak - before < 170, ("grew %.0f MB"):format(peak - before))
   end)
 
   it("stays bounded for views that outlive their base", function()
-    local peak = 0
+    local before = rss_mb()
+    if not before then pending("no /proc/self/status") return end
+    local peak = before
     for i = 1, 2000 do
       local row = lg.ones(100, 10000)[i % 100 + 1]
       assert(row:numel() == 10000)
-      if i % 200 == 0 then peak = math.max(peak, rss_mb() or 0) end
+      if i % 200 == 0 then peak = math.max(peak, rss_mb()) end
     end
-    assert.is_true(peak < 200, ("peak resident size %.0f MB"):format(peak))
+    assert.is_true(peak - before < 170, ("grew %.0f MB"):format(peak - before))
   end)
 
   it("frees a closed tensor's memory at once", function()
