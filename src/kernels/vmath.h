@@ -444,7 +444,8 @@ LG_ALWAYS_INLINE lg_vf v_gelu_erf(lg_vf x)
 /* dy * d, but 0 where d == 0 and dy is not NaN (PyTorch's masked backward) */
 LG_ALWAYS_INLINE lg_vf v_grad_mul(lg_vf dy, lg_vf d)
 {
-  return v_sel((d == 0.0f) & (dy == dy), v_set(0.0f), dy * d);
+  lg_vi m = (d == 0.0f) & (dy == dy);
+  return (lg_vf)(~m & (lg_vi)(dy * d));   /* one product (v_sel made GCC compute two) */
 }
 
 #endif
