@@ -162,6 +162,37 @@ LG_ALWAYS_INLINE lg_vf v_exp_neg(lg_vf x)
 #endif
 }
 
+/* -|x| (one OR) */
+LG_ALWAYS_INLINE lg_vf v_negabs(lg_vf x) { return (lg_vf)((lg_vi)x | (int32_t)0x80000000); }
+
+/* exp(x) for x <= 0 in the activations (sigmoid, tanh, their backwards,
+ * softplus, log_sigmoid): v_exp_neg with a degree-6 polynomial, a minimax
+ * fit of exp on [-ln2/2, ln2/2] with relative error 3.1e-9 (0.05 ulp),
+ * one FMA fewer. NaN passes through as in v_exp_neg. */
+LG_ALWAYS_INLINE lg_vf v_exp_negf(lg_vf x)
+{
+  lg_vf xc = V_MAX(v_set(-104.0f), x), t, n, r, p;
+  lg_vi ni, h;
+  t = xc * 1.44269504088896341f + 12582912.0f;   /* 1.5 * 2^23 + n */
+  n = t - 12582912.0f;
+  r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  p = v_set(1.381461275741458e-3f);
+  p = p * r + 8.368710055947304e-3f;
+  p = p * r + 4.166838899254799e-2f;
+  p = p * r + 1.666652113199234e-1f;
+  p = p * r + 4.999999403953552e-1f;
+  p = p * (r * r) + r + 1.0f;
+#ifdef V_SCALEF
+  (void)ni; (void)h;
+  return V_SCALEF(p, n);
+#else
+  ni = (lg_vi)t - 0x4B400000;                     /* n in [-150, 0] */
+  h = ni >> 1;
+  return p * (lg_vf)((h + 127) << 23) * (lg_vf)((ni - h + 127) << 23);
+#endif
+}
+
 /* expm1(x) for x <= 0 (elu's negative side): the reduction of v_exp; for
  * n == 0 (|x| <= ln2/2) the polynomial's r + r^2 q(r) is used directly, so
  * small x keep their relative accuracy; otherwise (2^n - 1) + 2^n (e^r - 1),
@@ -193,22 +224,51 @@ LG_ALWAYS_INLINE lg_vf v_expm1_neg(lg_vf x)
  * no overflow and no 1 - small. */
 LG_ALWAYS_INLINE lg_vf v_sigmoid(lg_vf x)
 {
-  lg_vf e = v_exp_neg(-v_abs(x));
+  lg_vf e = v_exp_negf(v_negabs(x));
   return v_sel(x < 0.0f, e, v_set(1.0f)) / (1.0f + e);
 }
 
-/* silu(x) = x sigmoid(x), as one division */
+/* p 2^n for an integer-valued n in [-217, 0] (vscalefps, or two exact
+ * power-of-two factors): rounds once even when the result is subnormal */
+LG_ALWAYS_INLINE lg_vf v_scale2(lg_vf p, lg_vf n)
+{
+#ifdef V_SCALEF
+  return V_SCALEF(p, n);
+#else
+  lg_vi ni = __builtin_convertvector(n, lg_vi), h = ni >> 1;
+  return p * (lg_vf)((h + 127) << 23) * (lg_vf)((ni - h + 127) << 23);
+#endif
+}
+
+/* silu(x) = x sigmoid(x), as one division: x / (1 + e) for x >= 0 and
+ * (x p / (1 + e)) 2^n for x < 0, e = exp(-|x|) = p 2^n by v_exp_negf's
+ * polynomial, the reduction clamped at -150 (silu(-108) is still a
+ * subnormal) and 2^n applied last, so results round once; below -150
+ * p = 0 exactly, so silu(-inf) = -inf * 0 = NaN as in PyTorch. */
 LG_ALWAYS_INLINE lg_vf v_silu(lg_vf x)
 {
-  lg_vf s1, s2, p = v_exp_parts(-v_abs(x), &s1, &s2), e = p * s1 * s2;
-  return v_sel(x < 0.0f, x * p * s1 * s2, x) / (1.0f + e);
+  lg_vf xc = V_MAX(v_set(-150.0f), v_negabs(x)), t, n, r, p, q;
+  lg_vi neg = x < 0.0f;
+  t = xc * 1.44269504088896341f + 12582912.0f;
+  n = t - 12582912.0f;
+  r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  p = v_set(1.381461275741458e-3f);
+  p = p * r + 8.368710055947304e-3f;
+  p = p * r + 4.166838899254799e-2f;
+  p = p * r + 1.666652113199234e-1f;
+  p = p * r + 4.999999403953552e-1f;
+  p = p * (r * r) + r + 1.0f;
+  p = v_sel(x < -150.0f, v_set(0.0f), p);
+  q = v_sel(neg, x * p, x) / (1.0f + v_scale2(p, n));
+  return v_sel(neg, v_scale2(q, n), q);
 }
 
 /* sigmoid'(x) = e / (1 + e)^2, e = exp(-|x|) */
 LG_ALWAYS_INLINE lg_vf v_sigmoid_d(lg_vf x)
 {
-  lg_vf e = v_exp_neg(-v_abs(x)), d = 1.0f + e;
-  return e / (d * d);
+  lg_vf e = v_exp_negf(v_negabs(x));
+  return e / (1.0f + e * (2.0f + e));   /* (1 + e)^2, one rounding with FMA */
 }
 
 /* tanh(x): an odd polynomial for |x| < 0.625 (Cephes' tanhf fit), else
@@ -224,7 +284,7 @@ LG_ALWAYS_INLINE lg_vf v_tanh(lg_vf x)
   p = p * z + 1.33314422036e-1f;
   p = p * z - 3.33332819422e-1f;
   p = p * z * x + x;
-  e = v_exp_neg(-2.0f * a);
+  e = v_exp_negf(-2.0f * a);
   big = v_copysign(1.0f - 2.0f * e / (1.0f + e), x);
   return v_sel(a < 0.625f, p, big);
 }
@@ -232,8 +292,8 @@ LG_ALWAYS_INLINE lg_vf v_tanh(lg_vf x)
 /* tanh'(x) = 4e / (1 + e)^2, e = exp(-2|x|) (no 1 - tanh^2 cancellation) */
 LG_ALWAYS_INLINE lg_vf v_tanh_d(lg_vf x)
 {
-  lg_vf e = v_exp_neg(-2.0f * v_abs(x)), d = 1.0f + e;
-  return 4.0f * e / (d * d);
+  lg_vf e = v_exp_negf(-2.0f * v_abs(x));
+  return 4.0f * e / (1.0f + e * (2.0f + e));
 }
 
 /* exp(w) = p s1 s2 (as v_exp_parts) for a vector of doubles given as two
@@ -319,101 +379,73 @@ LG_ALWAYS_INLINE lg_vf v_log1p01(lg_vf u)
 /* softplus (beta 1): x > t ? x : max(x, 0) + log1p(exp(-|x|)) */
 LG_ALWAYS_INLINE lg_vf v_softplus(lg_vf x, float t)
 {
-  lg_vf r = V_MAX(v_set(0.0f), x) + v_log1p01(v_exp_neg(-v_abs(x)));
+  lg_vf r = V_MAX(v_set(0.0f), x) + v_log1p01(v_exp_negf(v_negabs(x)));
   return v_sel(x > t, x, v_sel(x != x, x, r));
 }
 
 /* log_sigmoid: min(x, 0) - log1p(exp(-|x|)) */
 LG_ALWAYS_INLINE lg_vf v_log_sigmoid(lg_vf x)
 {
-  lg_vf r = V_MIN(v_set(0.0f), x) - v_log1p01(v_exp_neg(-v_abs(x)));
+  lg_vf r = V_MIN(v_set(0.0f), x) - v_log1p01(v_exp_negf(v_negabs(x)));
   return v_sel(x != x, x, r);
 }
 
-/* gelu (erf): x/2 erfc(-x/sqrt 2), float lanes but for a few steps. With
- * a = |x|/sqrt 2, erfc(a) = t exp(-a^2 + P(t)), t = 1/(1 + a/2), P
- * Numerical Recipes' Chebyshev fit (relative error < 1.2e-7 for every
- * a >= 0, P in [-1.27, 0]), here re-expanded in powers of t - 1/2;
- * erfc(-a) = 2 - erfc(a). The exponent w = -a^2 + P reaches -200, and a
- * float rounding of it would cost 2^-24 |w| relative through exp, so P's
- * last three steps, a^2 = x^2/2 (exact in double) and the reduction
- * r = w - n ln2 run on double lanes; t, P's upper part and exp(r) are
- * float. 2^n is applied last as two power-of-two factors, so subnormal
- * results round once. |x| < 0.75 uses erf's Taylor series instead (erfc
- * near 1 would cancel). |x| is clamped to 20 (gelu(-20/sqrt 2) is far
- * below float range); gelu(-inf) = -inf * 0 = NaN, as in PyTorch. */
-/* the double half (hi: upper or lower lanes) of v_gelu_erf: t refined
- * from the float quotient tf, P's last three Horner steps from A (its
- * upper part, float) and s = t - 1/2, minus x^2/2; returns r = w - n ln2,
- * t and n (n = -1000 marks w < -150, where erfc(a) is 0 in float) */
-LG_ALWAYS_INLINE lg_vd v_gelu_erf_w(lg_vf A, lg_vf tf, lg_vd ax, lg_vd *td, lg_vd *n, int hi)
+/* gelu (erf) = x/2 erfc(-x/sqrt 2), all on double lanes (one half of
+ * the float vector at a time). With a = |x|/sqrt 2, erfc(a) = t exp(w),
+ * t = 1/(1 + a/2), w = -a^2 + P(t), P Numerical Recipes' Chebyshev fit
+ * (relative error < 1.2e-7 for every a >= 0); in double the rounding of
+ * w (it reaches -200) costs nothing, so no float-precision juggling.
+ * exp(w) = 2^n exp(r), r = w - n ln2, by v_exp_negf's degree-6 fit (in
+ * double its 3.1e-9 holds). h = erfc(a)/2; gelu = x h for x < 0 and
+ * x (1 - h) for x >= 0, each rounded to float once (so subnormal
+ * results round once). |x| is clamped to 20; beyond it h = 0 exactly,
+ * so gelu(-inf) = -inf * 0 = NaN as in PyTorch and gelu(inf) = inf. */
+LG_ALWAYS_INLINE lg_vd v_gelu_erf_d(lg_vd x)
 {
   const lg_vd z = { 0 };
-  lg_vd w, t, r, s, f = hi ? v_hi_d(tf) : v_lo_d(tf), Ad = hi ? v_hi_d(A) : v_lo_d(A);
-  f = f + f * (1.0 - f * (1.0 + 0.35355339059327377 * ax));   /* t, one Newton step */
-  *td = f;
-  s = f - 0.5;
-  w = -0.671794082 + s * (1.34528443 + s * (0.189372402 + s * Ad)) - 0.5 * ax * ax;
-  t = w * 1.4426950408889634 + 6755399441055744.0;   /* 1.5 * 2^52 */
-  *n = t - 6755399441055744.0;
-  r = w - *n * 0.69314718055994531;
-  *n = v_seld(w < -150.0, z - 1000.0, *n);
-  return r;
+  lg_vd ax = (lg_vd)((lg_vl)x & (int64_t)0x7fffffffffffffffLL), d, t, P, w, tt, n, r, p, h;
+  lg_vl dead = ax > 20.0;
+  ax = v_seld(dead, z + 20.0, ax);
+  d = 1.0 + 0.35355339059327377 * ax;
+#ifdef V_RCPD   /* 1/d to 2^-14, one Newton step: 2^-28, plenty for t */
+  t = V_RCPD(d);
+  t = t + t * (1.0 - d * t);
+#else
+  t = 1.0 / d;
+#endif
+  P = 0.17087277 * t - 0.82215223;
+  P = P * t + 1.48851587;
+  P = P * t - 1.13520398;
+  P = P * t + 0.27886807;
+  P = P * t - 0.18628806;
+  P = P * t + 0.09678418;
+  P = P * t + 0.37409196;
+  P = P * t + 1.00002368;
+  P = P * t - 1.26551223;
+  w = P - 0.5 * ax * ax;                      /* in [-201, -1.27] */
+  tt = w * 1.4426950408889634 + 6755399441055744.0;   /* 1.5 * 2^52 + n */
+  n = tt - 6755399441055744.0;
+  r = w - n * 0.69314718055994531;
+  p = 1.381461275741458e-3 * r + 8.368710055947304e-3;
+  p = p * r + 4.166838899254799e-2;
+  p = p * r + 1.666652113199234e-1;
+  p = p * r + 4.999999403953552e-1;
+  p = p * (r * r) + r + 1.0;
+  /* 2^n, n in [-291, -1], from tt's low bits: a normal double */
+  h = (0.5 * t * p) * (lg_vd)(((lg_vl)tt - (int64_t)0x4338000000000000LL + 1023) << 52);
+  h = v_seld(dead, z, h);
+  return x * v_seld(x < 0.0, h, 1.0 - h);
 }
 LG_ALWAYS_INLINE lg_vf v_gelu_erf(lg_vf x)
 {
-  lg_vf ax = V_MIN(v_set(20.0f), v_abs(x)), t, A, n, r, r2, p, s1, s2, e, u, G, y;
-  lg_vd n0, n1, r0, r1, t0, t1;
-  lg_vi ni, h, dead;
-  t = 1.0f / (1.0f + 0.35355339059327377f * ax);
-  u = t - 0.5f;                            /* P in powers of t - 1/2 (better conditioned) */
-  A = v_set(0.17087277f);
-  A = A * u - 0.053224765f;
-  A = A * u - 0.26223812f;
-  A = A * u + 0.11370004f;
-  A = A * u + 0.278521901f;
-  A = A * u - 0.157980353f;
-  A = A * u - 0.374999141f;
-  r0 = v_gelu_erf_w(A, t, v_lo_d(ax), &t0, &n0, 0);
-  r1 = v_gelu_erf_w(A, t, v_hi_d(ax), &t1, &n1, 1);
-  r = v_pack_d(r0, r1);
-  n = v_pack_d(n0, n1);
-  dead = n < -500.0f;
-  n = v_sel(dead, v_set(0.0f), n);
-  r2 = r * r;
-  p = v_set(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r2 + r + 1.0f;
-  ni = __builtin_convertvector(n, lg_vi);
-  h = ni >> 1;
-  s1 = (lg_vf)((h + 127) << 23);
-  s2 = (lg_vf)((ni - h + 127) << 23);
-  p = v_sel(dead, v_set(0.0f), p);         /* erfc(a) = t p s1 s2 */
-  /* x < 0: x/2 t p in double, rounded once before the exact scaling */
-  y = v_pack_d(0.5 * v_lo_d(x) * t0 * v_lo_d(p), 0.5 * v_hi_d(x) * t1 * v_hi_d(p));
-  e = v_sel(x < 0.0f, (y * s1) * s2, 0.5f * x * (2.0f - t * p * s1 * s2));
-  /* |x| < 0.75: x/2 + x^2 G(x^2), G(u) = erf(sqrt(u/2)) / (2 sqrt u) by its
-   * Taylor series (next term < 2e-9 relative): no erfc near 1 */
-  u = x * x;
-  G = v_set(6.6596935163e-07f);
-  G = G * u - 9.4446562595e-06f;
-  G = G * u + 1.1543468762e-04f;
-  G = G * u - 1.1873282155e-03f;
-  G = G * u + 9.9735570100e-03f;
-  G = G * u - 6.6490380067e-02f;
-  G = G * u + 3.9894228040e-01f;
-  e = v_sel(ax < 0.75f, 0.5f * x + x * (x * G), e);
-  return v_sel(x != x, x, e);
+  return v_pack_d(v_gelu_erf_d(v_lo_d(x)), v_gelu_erf_d(v_hi_d(x)));
 }
 
 /* dy * d, but 0 where d == 0 and dy is not NaN (PyTorch's masked backward) */
 LG_ALWAYS_INLINE lg_vf v_grad_mul(lg_vf dy, lg_vf d)
 {
-  return v_sel((d == 0.0f) & (dy == dy), v_set(0.0f), dy * d);
+  lg_vi m = (d == 0.0f) & (dy == dy);
+  return (lg_vf)(~m & (lg_vi)(dy * d));   /* one product (v_sel made GCC compute two) */
 }
 
 #endif
