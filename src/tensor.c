@@ -371,11 +371,11 @@ static double reduce_one(int op, lg_dtype dt, const void *x, size_t n, size_t st
   return acc;
 }
 
-/* Contiguous runs (inner == 1). Sums: 8 named double accumulators, which
- * GCC keeps in registers and vectorizes (the one chain of reduce_one ran
- * at 4 cycles an element). float32 max: the vector max of the softmax
- * kernels, then the first index holding it (a NaN anywhere: the first
- * NaN, as in reduce_one). */
+/* Contiguous runs (inner == 1). float64 sums: 8 named double accumulators,
+ * which GCC keeps in registers and vectorizes (the one chain of reduce_one
+ * ran at 4 cycles an element); float32 sums and max: the dispatched vector
+ * kernels (vfast.h), the max then the first index holding it (a NaN
+ * anywhere: the first NaN, as in reduce_one). */
 #define LG_SUMRUN(NAME, T)                                                  \
   static double NAME(const T *x, size_t n) {                                \
     double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;  \
@@ -387,7 +387,6 @@ static double reduce_one(int op, lg_dtype dt, const void *x, size_t n, size_t st
     for (; i < n; i++) a0 += x[i];                                          \
     return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));               \
   }
-LG_SUMRUN(sum_f32, float)
 LG_SUMRUN(sum_f64, double)
 
 /* First i with x[i] == m, or with x[i] NaN when m is NaN; blocks of 16 so
@@ -458,7 +457,7 @@ void lg_reduce(int op, lg_dtype dt, size_t outer, size_t n, size_t inner,
   for (o = 0; o < outer; o++) {
     const char *base = (const char *)x + o * n * inner * es;
     if (inner == 1 && n > 0 && (op == LG_SUM || op == LG_MEAN)) {
-      double v = dt == LG_F64 ? sum_f64((const double *)base, n) : sum_f32((const float *)base, n);
+      double v = dt == LG_F64 ? sum_f64((const double *)base, n) : lg_vsum_f32(n, (const float *)base);
       lg_set(dt, y, (int64_t)o, op == LG_MEAN ? v / (double)n : v);
     } else if (inner == 1 && n > 0 && op == LG_MAX && dt == LG_F32) {
       int64_t at = 0;

@@ -71,6 +71,7 @@ typedef double (*vexpsum_fn)(size_t, float *, const float *, float, const float 
                              const float *, const lg_vpend *);
 typedef void (*vpendout_fn)(size_t, const lg_vpend *);
 typedef float (*vmax_fn)(size_t, const float *);
+typedef double (*vsum_fn)(size_t, const float *);
 
 #if defined(LG_SIMD_TESTABLE)
 
@@ -110,6 +111,7 @@ void lg_vpendout_f32(size_t n, const lg_vpend *prev)
   cur()->pendout(n, prev);
 }
 float lg_vmax_f32(size_t n, const float *x) { return cur()->max(n, x); }
+double lg_vsum_f32(size_t n, const float *x) { return cur()->sum(n, x); }
 
 #elif defined(LG_SIMD_X86) && defined(__linux__) && defined(__GLIBC__) && defined(__PIC__)
 
@@ -124,6 +126,7 @@ LG_RESOLVER vsoftmax_fn resolve_vsoftmax(void) { return level_table(detect())->s
 LG_RESOLVER vexpsum_fn resolve_vexpsum(void) { return level_table(detect())->expsum; }
 LG_RESOLVER vmax_fn resolve_vmax(void) { return level_table(detect())->max; }
 LG_RESOLVER vpendout_fn resolve_vpendout(void) { return level_table(detect())->pendout; }
+LG_RESOLVER vsum_fn resolve_vsum(void) { return level_table(detect())->sum; }
 
 void lg_vact_f32(int op, size_t n, float *y, const float *x, const float *dy, double a,
                  double b) __attribute__((ifunc("resolve_vact")));
@@ -135,6 +138,7 @@ double lg_vexpsum_f32(size_t n, float *e, const float *x, float m, const float *
 void lg_vpendout_f32(size_t n, const lg_vpend *prev)
     __attribute__((ifunc("resolve_vpendout")));
 float lg_vmax_f32(size_t n, const float *x) __attribute__((ifunc("resolve_vmax")));
+double lg_vsum_f32(size_t n, const float *x) __attribute__((ifunc("resolve_vsum")));
 
 #else   /* no ifunc: the portable level, no state */
 
@@ -160,5 +164,6 @@ void lg_vpendout_f32(size_t n, const lg_vpend *prev)
   lg_vf_level_portable.pendout(n, prev);
 }
 float lg_vmax_f32(size_t n, const float *x) { return lg_vf_level_portable.max(n, x); }
+double lg_vsum_f32(size_t n, const float *x) { return lg_vf_level_portable.sum(n, x); }
 
 #endif

@@ -86,6 +86,10 @@ LG_INTERNAL void lg_vpendout_f32(size_t n, const lg_vpend *prev);
 /* max of x[0..n-1] (n >= 1); NaN if any element is NaN. */
 LG_INTERNAL float lg_vmax_f32(size_t n, const float *x);
 
+/* sum of x[0..n-1] in double (the float lanes widened; the order of the
+ * additions depends on the level). */
+LG_INTERNAL double lg_vsum_f32(size_t n, const float *x);
+
 /* Dispatch levels. lg_simd_best is what the CPU supports. Programs that
  * compile vfast.c themselves with -DLG_SIMD_TESTABLE (tools/, bench/) can
  * force a lower level with lg_simd_set_level (clamped; LG_SIMD_AUTO = the
@@ -105,6 +109,7 @@ typedef struct lg_vf_level {
                    const float *, const lg_vpend *);
   float (*max)(size_t, const float *);
   void (*pendout)(size_t, const lg_vpend *);
+  double (*sum)(size_t, const float *);
 } lg_vf_level;
 LG_INTERNAL extern const lg_vf_level lg_vf_level_portable;
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))

@@ -709,6 +709,27 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
 #endif
 }
 
+/* Sum in double: each float vector widened into two double vectors, four
+ * independent accumulators (one chain would wait on the add latency). */
+static VF_TGT double VF_NAME(vsum)(size_t n, const float *x)
+{
+  lg_vd s0 = { 0 }, s1 = { 0 }, s2 = { 0 }, s3 = { 0 };
+  double lanes[LG_VW / 2], r = 0.0;
+  size_t i = 0, k;
+  for (; i + 2 * LG_VW <= n; i += 2 * LG_VW) {
+    lg_vf v0 = v_ld(x + i), v1 = v_ld(x + i + LG_VW);
+    s0 += v_lo_d(v0);
+    s1 += v_hi_d(v0);
+    s2 += v_lo_d(v1);
+    s3 += v_hi_d(v1);
+  }
+  s0 = (s0 + s1) + (s2 + s3);
+  memcpy(lanes, &s0, sizeof lanes);
+  for (k = 0; k < LG_VW / 2; k++) r += lanes[k];
+  for (; i < n; i++) r += (double)x[i];
+  return r;
+}
+
 #undef VF_LOOP
 #undef VF_TAIL
 #undef VF_SHORT
@@ -719,5 +740,6 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
 #undef V_FF
 
 LG_INTERNAL const lg_vf_level VF_NAME(lg_vf_level) = {
-  VF_NAME(vact), VF_NAME(vsoftmax), VF_NAME(vexpsum), VF_NAME(vmax), VF_NAME(vpendout)
+  VF_NAME(vact), VF_NAME(vsoftmax), VF_NAME(vexpsum), VF_NAME(vmax), VF_NAME(vpendout),
+  VF_NAME(vsum)
 };
