@@ -179,7 +179,11 @@ static void run(lua_State *L, const lg_activation *a, const lg_act_params *p, in
   j.y = lgL_data(dst);
   j.dy = dy ? lgL_data(dy) : NULL;
   j.x = lgL_data(x);
-  lg_pool_for(lgL_pool(L, n), n, 1, n >= LG_POOL_NT_MIN ? LG_POOL_NT_MIN : 1024, act_range, &j);
+  /* only float32 relu streams its output (VF_NT_MIN): keep its chunks that long */
+  lg_pool_for(lgL_pool(L, n), n, 1,
+              n >= LG_POOL_NT_MIN && !j.f64 && !backward && strcmp(a->name, "relu") == 0
+                  ? LG_POOL_NT_MIN : 1024,
+              act_range, &j);
   lgL_finish(L, o, dst);
 }
 

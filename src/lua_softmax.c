@@ -57,8 +57,11 @@ static void smx_run(lua_State *L, smx_job *j, size_t outer, size_t n, size_t inn
   j->y = y;
   j->x = x;
   j->g = g;
-  /* a call that streams its output keeps doing so in chunks */
-  if (total >= LG_POOL_NT_MIN && j->xlen > 0) align = (LG_POOL_NT_MIN + j->xlen - 1) / j->xlen;
+  /* a call that streams its output (float32 softmax/log_softmax forward
+   * over rows of up to 4096, VF_NT_ROW) keeps doing so in chunks */
+  if (total >= LG_POOL_NT_MIN && j->xlen > 0 && !j->is64 && inner == 1 && n <= 4096 &&
+      g == NULL && ylen == j->xlen)
+    align = (LG_POOL_NT_MIN + j->xlen - 1) / j->xlen;
   lg_pool_for(lgL_pool(L, total), outer, j->xlen, align, smx_range, j);
 }
 

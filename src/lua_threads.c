@@ -10,7 +10,9 @@
 #define POOL_KEY "lgrad.pool"   /* the registry slot */
 #define POOL_MT "lgrad.Pool"
 
-typedef struct pool_box { lg_pool *pool; } pool_box;
+/* closed: lua_close has run its __gc; a later finalizer asking for
+ * threads gets none (nothing would join them). */
+typedef struct pool_box { lg_pool *pool; int closed; } pool_box;
 
 /* The state's box, or NULL when set_num_threads never ran. Pushes nothing
  * and never allocates (the names are registry keys, so already interned). */
@@ -33,6 +35,7 @@ static int box_gc(lua_State *L) {
   pool_box *b = (pool_box *)lua_touserdata(L, 1);
   lg_pool *p = b->pool;
   b->pool = NULL;
+  b->closed = 1;
   lg_pool_free(p);
   return 0;
 }
@@ -55,11 +58,12 @@ static int l_set_num_threads(lua_State *L) {
     if (n == 1) return 0;
     b = (pool_box *)lua_newuserdata(L, sizeof *b);
     b->pool = NULL;
+    b->closed = 0;
     luaL_getmetatable(L, POOL_MT);
     lua_setmetatable(L, -2);
     lua_setfield(L, LUA_REGISTRYINDEX, POOL_KEY);
   }
-  if (lg_pool_threads(b->pool) == (int)n) return 0;
+  if (lg_pool_threads(b->pool) == (int)n || b->closed) return 0;
   {
     lg_pool *old = b->pool;
     b->pool = NULL;

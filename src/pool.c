@@ -7,10 +7,12 @@
  * it); a worker that has just finished spins briefly on that mutex before
  * sleeping, because kernel calls come in bursts. */
 #define _POSIX_C_SOURCE 200809L
+#include <fenv.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "pool.h"
 
@@ -36,6 +38,8 @@ struct lg_pool {
   int k;                  /* its chunks */
   int next;               /* the next chunk to hand out */
   int finished;           /* chunks done */
+  fenv_t env;             /* the caller's rounding and flush-to-zero modes */
+  pid_t pid;              /* the process whose threads these are */
   pthread_t tid[LG_POOL_MAX];
   worker w[LG_POOL_MAX];
 };
@@ -82,6 +86,7 @@ static void *work(void *arg) {
     while (p->gen == seen && !p->stop) pthread_cond_wait(&p->wake, &p->mu);
     if (p->stop) break;
     seen = p->gen;
+    fesetenv(&p->env);   /* as the caller computes: same results */
     take_chunks(p);
   }
   pthread_mutex_unlock(&p->mu);
@@ -111,6 +116,7 @@ lg_pool *lg_pool_new(int nthreads) {
     return NULL;
   }
   p->nthreads = nthreads;
+  p->pid = getpid();
   /* Workers take no signals: the host's handlers stay on its own threads. */
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -130,6 +136,12 @@ lg_pool *lg_pool_new(int nthreads) {
 void lg_pool_free(lg_pool *p) {
   int i;
   if (p == NULL) return;
+  if (getpid() != p->pid) {
+    /* A forked child has no workers, and the mutex may have been held at
+     * the fork: touch neither. */
+    free(p);
+    return;
+  }
   pthread_mutex_lock(&p->mu);
   p->stop = 1;
   pthread_cond_broadcast(&p->wake);
@@ -156,6 +168,7 @@ int lg_pool_chunks(const lg_pool *p, size_t n, size_t cost) {
 
 void lg_pool_for(lg_pool *p, size_t n, size_t cost, size_t align, lg_pool_fn fn, void *ctx) {
   int k = lg_pool_chunks(p, n, cost), i;
+  if (k >= 2 && getpid() != p->pid) k = 1;   /* a forked child: no workers */
   if (k < 2) {
     if (n > 0) fn(ctx, 0, n);
     return;
@@ -174,6 +187,7 @@ void lg_pool_for(lg_pool *p, size_t n, size_t cost, size_t align, lg_pool_fn fn,
   p->k = k;
   p->next = 0;
   p->finished = 0;
+  fegetenv(&p->env);
   p->gen++;
   pthread_cond_broadcast(&p->wake);
   take_chunks(p);
