@@ -635,6 +635,211 @@ static VF_TGT void VF_NAME(vsoftmax_row1)(size_t rows, size_t n, float *y, const
 }
 #endif
 
+/* log(s) on double lanes, s positive, normal and finite (cross-entropy's
+ * row sums, in [1, n]); NaN gives NaN. s = 2^k (1 + f), 1 + f in
+ * [sqrt(1/2), sqrt 2) (the exponent is split off at sqrt(1/2)'s bits, so
+ * no compare is needed); log(1 + f) = 2 atanh(u), u = f / (2 + f), |u| <
+ * 0.172: 2u + u R(u^2), R's odd-series terms to u^18 (the next one is
+ * < 2^-55 relative), written f - u (f - R) (2u = f - u f) so that the
+ * division's rounding only reaches the small term; ln2 in two parts (k
+ * ln2_hi exact). About 1 ulp of double. */
+LG_ALWAYS_INLINE lg_vd vf_logd(lg_vd s)
+{
+  const int64_t off = 0x3fe6a09e667f3bcdLL;   /* sqrt(1/2) */
+  lg_vl b = (lg_vl)s, k = (b - off) >> 52;
+  lg_vd f = (lg_vd)(b - (k << 52)) - 1.0, u = f / (f + 2.0), w = u * u, r, kd;
+  r = w * (2.0 / 19) + 2.0 / 17;
+  r = r * w + 2.0 / 15;
+  r = r * w + 2.0 / 13;
+  r = r * w + 2.0 / 11;
+  r = r * w + 2.0 / 9;
+  r = r * w + 2.0 / 7;
+  r = r * w + 2.0 / 5;
+  r = r * w + 2.0 / 3;
+  r = r * w;
+  kd = __builtin_convertvector(k, lg_vd);
+  r = kd * 6.93147180369123816490e-01 + ((f - u * (f - r)) + kd * 1.90821492927058770002e-10);
+  return v_seld(s != s, s, r);
+}
+
+#if defined(V_LDTAIL) && LG_VW == 16
+/* Cross-entropy over rows of at most 16 classes (AVX-512), 8 rows at a
+ * time: one masked vector per row (fill -inf: e = 0). The 8 maxima and the
+ * 8 double sums come out of transposed reduction trees (each step adds
+ * two rows' halves in one operation: ~3 operations a row instead of a
+ * shuffle tree of 8 per row; the pairs added are those of
+ * _mm512_reduce_add_pd, so s has the same bits). Per-row scalars live in
+ * double lanes in the order VF_CE_P (row k at lane 2k, row k + 4 at lane
+ * 2k + 1, as the trees leave them), so the logs, the divisions and the loss
+ * run 8 rows per operation. nr (1..8) rows are real; the others repeat the
+ * last one and are not stored. All loads come before the stores (grad may
+ * alias z). */
+#define VF_CE_P 0, 4, 1, 5, 2, 6, 3, 7
+#define VF_UNROLL _Pragma("GCC unroll 8")   /* keeps the 8 rows in registers */
+LG_ALWAYS_INLINE __m512 vf_ce_tree1(__m512 a, __m512 b, int hi)
+{
+  return hi ? _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 2, 3, 2))
+            : _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(1, 0, 1, 0));
+}
+LG_ALWAYS_INLINE __m512 vf_ce_tree2(__m512 a, __m512 b, int hi)
+{
+  return hi ? _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1))
+            : _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+}
+/* what the loss needs of 8 rows, in lane order; the logs are taken later
+ * for many blocks in one loop (vf_ce_loss): inside the block their ~80
+ * cycle dependency chain (division, polynomial) held up the next block */
+typedef struct {
+  __m512d s, dt, wt;   /* sum, z_t - m, w_t */
+  __mmask8 k, kr;      /* counted lanes (real, not ignored); real rows, in row order */
+} vf_ce_blk;
+LG_ALWAYS_INLINE void vf_ce8(size_t nr, size_t n, const float *z, const int64_t *t,
+                             const float *w, int64_t ign, double a, float *grad,
+                             vf_ce_blk *out)
+{
+  const __mmask16 kn = (__mmask16)((1u << n) - 1u);
+  const __m512i P = _mm512_set_epi64(7, 3, 6, 2, 5, 1, 4, 0);
+  const __mmask8 kr = (__mmask8)((1u << nr) - 1u);
+  __m512 v[8], e[8], W[4], X0, X1, Y, Z, F, G;
+  __m512d d[8], D[4], S, wt, dt, ft;
+  __m512i tp, rowc;
+  __m256 mc, zt;
+  __mmask8 kig, kval;
+  unsigned kt[8];
+  size_t q;
+  VF_UNROLL
+  for (q = 0; q < 8; q++)
+    v[q] = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), kn, z + (q < nr ? q : nr - 1) * n);
+  /* targets in lane order; ignored rows (and the fill rows) read class 0 */
+  tp = _mm512_permutexvar_epi64(P, _mm512_maskz_loadu_epi64(kr, t));
+  kval = _mm512_cmplt_epi64_mask(P, _mm512_set1_epi64((long long)nr));
+  kig = _mm512_mask_cmpeq_epi64_mask(kval, tp, _mm512_set1_epi64(ign));
+  tp = _mm512_mask_mov_epi64(tp, kig, _mm512_setzero_si512());
+  VF_UNROLL
+  for (q = 0; q < 8; q++) {   /* the lane of the target class in each row */
+    int64_t tq = q < nr ? t[q] : ign;
+    kt[q] = tq != ign && (uint64_t)tq < 16 ? 1u << tq : 0u;
+  }
+  rowc = _mm512_min_epi64(P, _mm512_set1_epi64((long long)nr - 1));
+  zt = _mm512_i64gather_ps(_mm512_add_epi64(_mm512_mullo_epi64(rowc, _mm512_set1_epi64((long long)n)), tp),
+                           z, 4);
+  wt = w ? _mm512_cvtps_pd(_mm512_i64gather_ps(tp, w, 4)) : _mm512_set1_pd(1.0);
+  /* maxima: row k at lane 4k, row k + 4 at lane 4k + 2 */
+  VF_UNROLL
+  for (q = 0; q < 4; q++)
+    W[q] = _mm512_max_ps(vf_ce_tree1(v[2 * q], v[2 * q + 1], 0),
+                         vf_ce_tree1(v[2 * q], v[2 * q + 1], 1));
+  X0 = _mm512_max_ps(vf_ce_tree2(W[0], W[1], 0), vf_ce_tree2(W[0], W[1], 1));
+  X1 = _mm512_max_ps(vf_ce_tree2(W[2], W[3], 0), vf_ce_tree2(W[2], W[3], 1));
+  Y = _mm512_max_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(X0), _mm512_castps_pd(X1))),
+                    _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(X0), _mm512_castps_pd(X1))));
+  Z = _mm512_max_ps(Y, _mm512_permute_ps(Y, _MM_SHUFFLE(2, 3, 0, 1)));
+  VF_UNROLL
+  for (q = 0; q < 8; q++)
+    e[q] = (__m512)((lg_vf)v[q] - (lg_vf)_mm512_permutexvar_ps(
+        _mm512_set1_epi32(q < 4 ? 4 * (int)q : 4 * (int)q - 14), Z));
+  {
+    lg_vf *E = (lg_vf *)e;
+    vf_exp4(E, E + 1, E + 2, E + 3);
+    vf_exp4(E + 4, E + 5, E + 6, E + 7);
+  }
+  /* sums: row k at lane 2k, row k + 4 at lane 2k + 1 */
+  VF_UNROLL
+  for (q = 0; q < 8; q++)
+    d[q] = (__m512d)(v_lo_d((lg_vf)e[q]) + v_hi_d((lg_vf)e[q]));
+  VF_UNROLL
+  for (q = 0; q < 4; q++)
+    D[q] = _mm512_add_pd(_mm512_shuffle_f64x2(d[2 * q], d[2 * q + 1], _MM_SHUFFLE(3, 2, 3, 2)),
+                         _mm512_shuffle_f64x2(d[2 * q], d[2 * q + 1], _MM_SHUFFLE(1, 0, 1, 0)));
+  D[0] = _mm512_add_pd(_mm512_shuffle_f64x2(D[0], D[1], _MM_SHUFFLE(3, 1, 3, 1)),
+                       _mm512_shuffle_f64x2(D[0], D[1], _MM_SHUFFLE(2, 0, 2, 0)));
+  D[2] = _mm512_add_pd(_mm512_shuffle_f64x2(D[2], D[3], _MM_SHUFFLE(3, 1, 3, 1)),
+                       _mm512_shuffle_f64x2(D[2], D[3], _MM_SHUFFLE(2, 0, 2, 0)));
+  S = _mm512_add_pd(_mm512_unpackhi_pd(D[0], D[2]), _mm512_unpacklo_pd(D[0], D[2]));
+  mc = _mm512_castps512_ps256(_mm512_permutexvar_ps(
+      _mm512_set_epi32(14, 12, 10, 8, 6, 4, 2, 0, 14, 12, 10, 8, 6, 4, 2, 0), Z));
+  dt = _mm512_sub_pd(_mm512_cvtps_pd(zt), _mm512_cvtps_pd(mc));
+  out->s = S;
+  out->dt = dt;
+  out->wt = wt;
+  out->k = (__mmask8)(kval & ~kig);
+  out->kr = kr;
+  if (!grad)
+    return;
+  /* f = a w_t / s (ignored: 0 / s); g_t = a (e_t / s w_t - w_t), e_t from
+   * the same float z_t - m as the row's lane t */
+  ft = _mm512_mask_div_pd(_mm512_div_pd(_mm512_mul_pd(_mm512_set1_pd(a), wt), S), kig,
+                          _mm512_setzero_pd(), S);
+  {
+    __m512 et = (__m512)v_exp_neg((lg_vf)_mm512_zextps256_ps512(_mm256_sub_ps(zt, mc)));
+    __m512d gt = _mm512_mul_pd(_mm512_div_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(et)), S), wt);
+    __asm__("" : "+v"(gt));   /* rounded, as loss.c's scalar form: no FMA contraction */
+    gt = _mm512_mul_pd(_mm512_set1_pd(a), _mm512_sub_pd(gt, wt));
+    F = _mm512_castps256_ps512(_mm512_cvtpd_ps(ft));
+    G = _mm512_castps256_ps512(_mm512_cvtpd_ps(gt));
+  }
+  VF_UNROLL
+  for (q = 0; q < nr; q++) {
+    __m512i pos = _mm512_set1_epi32(q < 4 ? 2 * (int)q : 2 * (int)q - 7);
+    __m512 g = _mm512_mul_ps(e[q], _mm512_permutexvar_ps(pos, F));
+    g = _mm512_mask_mov_ps(g, (__mmask16)kt[q], _mm512_permutexvar_ps(pos, G));
+    _mm512_mask_storeu_ps(grad + q * n, kn, g);
+  }
+}
+
+/* nll = -(w_t ((z_t - m) - log s)) of nb blocks: into acc, and losses */
+LG_ALWAYS_INLINE void vf_ce_loss(const vf_ce_blk *b, size_t nb, float *losses, __m512d *acc)
+{
+  size_t i;
+  for (i = 0; i < nb; i++) {
+    __m512d ls = (__m512d)vf_logd((lg_vd)b[i].s);
+    __m512d nll = _mm512_mul_pd(b[i].wt, _mm512_sub_pd(b[i].dt, ls));
+    nll = _mm512_maskz_xor_pd(b[i].k, nll, _mm512_set1_pd(-0.0));   /* -(...) */
+    *acc = _mm512_add_pd(*acc, nll);
+    if (losses)
+      _mm256_mask_storeu_ps(losses + 8 * i, b[i].kr,
+                            _mm256_permutexvar_ps(_mm256_set_epi32(7, 5, 3, 1, 6, 4, 2, 0),
+                                                  _mm512_cvtpd_ps(nll)));
+  }
+}
+
+#define VF_CE_NB 32   /* blocks of 8 rows between two loss loops */
+static VF_TGT int VF_NAME(vce)(size_t rows, size_t n, const float *z, const int64_t *t,
+                               const float *w, int64_t ign, double a, float *losses,
+                               float *grad, double *nll_sum)
+{
+  vf_ce_blk b[VF_CE_NB];
+  __m512d acc = _mm512_setzero_pd();
+  size_t r = 0, r0, nb;
+  if (n == 0 || n > 16)
+    return 0;
+  while (r < rows) {
+    r0 = r;
+    for (nb = 0; nb < VF_CE_NB && r + 8 <= rows; nb++, r += 8)
+      vf_ce8(8, n, z + r * n, t + r, w, ign, a, grad ? grad + r * n : NULL, &b[nb]);
+    if (nb < VF_CE_NB && r < rows) {
+      vf_ce8(rows - r, n, z + r * n, t + r, w, ign, a, grad ? grad + r * n : NULL, &b[nb++]);
+      r = rows;
+    }
+    vf_ce_loss(b, nb, losses ? losses + r0 : NULL, &acc);
+  }
+  *nll_sum += _mm512_reduce_add_pd(acc);
+  return 1;
+}
+#undef VF_CE_NB
+#undef VF_CE_P
+#undef VF_UNROLL
+#else
+static VF_TGT int VF_NAME(vce)(size_t rows, size_t n, const float *z, const int64_t *t,
+                               const float *w, int64_t ign, double a, float *losses,
+                               float *grad, double *nll_sum)
+{
+  (void)rows; (void)n; (void)z; (void)t; (void)w; (void)ign; (void)a; (void)losses;
+  (void)grad; (void)nll_sum;
+  return 0;
+}
+#endif
+
 #define VF_NT_ROW 4096   /* rows up to this long stream their output (buf on the stack) */
 /* Long rows: the first row's max, then per row one pass (vf_pass) that
  * computes the exp sum, the next row's max and the previous row's output.
@@ -719,5 +924,6 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
 #undef V_FF
 
 LG_INTERNAL const lg_vf_level VF_NAME(lg_vf_level) = {
-  VF_NAME(vact), VF_NAME(vsoftmax), VF_NAME(vexpsum), VF_NAME(vmax), VF_NAME(vpendout)
+  VF_NAME(vact), VF_NAME(vsoftmax), VF_NAME(vexpsum), VF_NAME(vmax), VF_NAME(vpendout),
+  VF_NAME(vce)
 };
