@@ -460,10 +460,16 @@ LG_ALWAYS_INLINE double vf_pass(size_t n, float *e, const float *x, float m,
 #else
   if (i < n) {
     float b[LG_VW];
+    lg_vi pad;
     lg_vf v;
-    for (k = 0; k < LG_VW; k++)   /* exp(-inf) = 0: the padding adds nothing */
-      b[k] = i + k < n ? x[i + k] : -INFINITY;
-    v = v_exp_neg(v_ld(b) - mv);
+    /* the padding is m (exp 0 = 1), then zeroed: an exp(-inf) lane would
+     * round to 0 through a subnormal product (v_exp_neg's scaling without
+     * vscalefps), an FP assist that cost ~100 ns a row here */
+    for (k = 0; k < LG_VW; k++) {
+      b[k] = i + k < n ? x[i + k] : m;
+      pad[k] = i + k < n ? 0 : -1;
+    }
+    v = v_sel(pad, v_set(0.0f), v_exp_neg(v_ld(b) - mv));
     if (e) {
       v_st(b, v);
       for (k = 0; i + k < n; k++) e[i + k] = b[k];
