@@ -863,14 +863,86 @@ static VF_TGT int VF_NAME(vce)(size_t rows, size_t n, const float *z, const int6
 #undef VF_CE_P
 #undef VF_UNROLL
 #else
+/* Cross-entropy over rows of at most 16 classes (AVX2, portable): chunks
+ * of rows as vsoftmax_short (per-row max and x - m into a buffer, one vector
+ * exp pass over the chunk across row boundaries), then per row the double
+ * sum and the gradient, and the chunk's logs in double lanes (vf_logd)
+ * instead of a libm call per row. Special rows (NaN, +-inf max) get s =
+ * NaN, hence NaN loss and gradient, as the per-row path gives. */
+#define VF_CE_R 128   /* rows per chunk (at most; and <= VF_CE_BUF floats) */
+#define VF_CE_BUF 1024
 static VF_TGT int VF_NAME(vce)(size_t rows, size_t n, const float *z, const int64_t *t,
                                const float *w, int64_t ign, double a, float *losses,
                                float *grad, double *nll_sum)
 {
-  (void)rows; (void)n; (void)z; (void)t; (void)w; (void)ign; (void)a; (void)losses;
-  (void)grad; (void)nll_sum;
-  return 0;
+  float buf[VF_CE_BUF + LG_VW], mrow[VF_CE_R];
+  double sv[VF_CE_R + LG_VW], dtv[VF_CE_R + LG_VW], wtv[VF_CE_R + LG_VW], acc = 0.0;
+  size_t R, r0, r, j, i;
+  if (n == 0 || n > 16)
+    return 0;
+  R = VF_CE_BUF / n < VF_CE_R ? VF_CE_BUF / n : VF_CE_R;
+  for (r0 = 0; r0 < rows; r0 += R) {
+    size_t nr = rows - r0 < R ? rows - r0 : R, len = nr * n;
+    const float *zc = z + r0 * n;
+    for (r = 0; r < nr; r++) {
+      const float *xr = zc + r * n;
+      float m = xr[0], mm;
+      int nan = m != m;
+      for (j = 1; j < n; j++) {
+        m = xr[j] > m ? xr[j] : m;
+        nan |= xr[j] != xr[j];
+      }
+      mrow[r] = nan ? (float)NAN : m;
+      mm = !nan && m - m == 0.0f ? m : 0.0f;   /* special rows: any finite shift */
+      for (j = 0; j < n; j++) buf[r * n + j] = xr[j] - mm;
+    }
+    for (i = len; i % LG_VW; i++) buf[i] = 0.0f;
+    for (i = 0; i < len; i += LG_VW) v_st(buf + i, v_exp_neg(v_ld(buf + i)));
+    for (r = 0; r < nr; r++) {
+      const float *e = buf + r * n;
+      const int64_t tr = t[r0 + r];
+      const int ig = tr == ign;   /* ign == LG_NO_IGNORE matches no valid target */
+      const size_t tc = ig ? 0 : (size_t)tr;
+      double s0 = 0.0, s1 = 0.0, s, wt = w ? (double)w[tc] : 1.0;
+      for (j = 0; j + 1 < n; j += 2) {
+        s0 += e[j];
+        s1 += e[j + 1];
+      }
+      if (j < n) s0 += e[j];
+      s = mrow[r] - mrow[r] == 0.0f ? s0 + s1 : (double)NAN;
+      sv[r] = s;
+      dtv[r] = (double)zc[r * n + tc] - (double)mrow[r];   /* before grad (may alias z) */
+      wtv[r] = ig ? 0.0 : wt;
+      if (grad) {   /* as loss.c: e (a w_t / s), g_t = a (e_t / s w_t - w_t); ignored e (0 / s) */
+        float *g = grad + (r0 + r) * n, f = (float)(ig ? 0.0 / s : a * wt / s);
+        float gt = (float)(a * ((double)e[tc] / s * wt - wt));
+        for (j = 0; j < n; j++) g[j] = e[j] * f;
+        if (!ig) g[tc] = gt;
+      }
+    }
+    for (r = nr; r % (LG_VW / 2); r++) {   /* lanes past the chunk: log 1 = 0 */
+      sv[r] = 1.0;
+      dtv[r] = wtv[r] = 0.0;
+    }
+    for (r = 0; r < nr; r += LG_VW / 2) {
+      lg_vd S, D, Wt;
+      memcpy(&S, sv + r, sizeof S);
+      memcpy(&D, dtv + r, sizeof D);
+      memcpy(&Wt, wtv + r, sizeof Wt);
+      D = -(Wt * (D - vf_logd(S)));
+      memcpy(sv + r, &D, sizeof D);
+    }
+    for (r = 0; r < nr; r++) {
+      const int ig = t[r0 + r] == ign;
+      if (!ig) acc += sv[r];
+      if (losses) losses[r0 + r] = ig ? 0.0f : (float)sv[r];
+    }
+  }
+  *nll_sum += acc;
+  return 1;
 }
+#undef VF_CE_R
+#undef VF_CE_BUF
 #endif
 
 #define VF_NT_ROW 4096   /* rows up to this long stream their output (buf on the stack) */
