@@ -104,6 +104,14 @@ LG_ALWAYS_INLINE void ce_rows(const lg_ce_plan *pl, size_t lo, size_t hi, double
   const int nt = !f64 && eps == 0.0 && grad && c <= CE_NT_ROW && n * c >= CE_NT_MIN;
   const int pipe = c >= 64 || nt;   /* short rows: the pipeline's extra work costs more */
 
+  /* float32 without smoothing, short rows: the level's block kernel (8 rows
+   * at a time, vfast.h), if it has one for c; then no row is left here */
+  if (!f64 && eps == 0.0 && hi > lo &&
+      lg_vce_f32(hi - lo, c, (const float *)z + lo * c, target + lo, (const float *)weight,
+                 ignore_index, a, losses ? (float *)losses + lo : NULL,
+                 grad ? (float *)grad + lo * c : NULL, &nll_sum))
+    hi = lo;
+
   for (i = lo; i < hi; i++) {
     const void *zi = (const char *)z + i * c * es;
     void *gi = grad ? (char *)grad + i * c * es : NULL;

@@ -72,6 +72,8 @@ typedef double (*vexpsum_fn)(size_t, float *, const float *, float, const float 
 typedef void (*vpendout_fn)(size_t, const lg_vpend *);
 typedef float (*vmax_fn)(size_t, const float *);
 typedef double (*vsum_fn)(size_t, const float *);
+typedef int (*vce_fn)(size_t, size_t, const float *, const int64_t *, const float *, int64_t,
+                      double, float *, float *, double *);
 
 #if defined(LG_SIMD_TESTABLE)
 
@@ -112,6 +114,11 @@ void lg_vpendout_f32(size_t n, const lg_vpend *prev)
 }
 float lg_vmax_f32(size_t n, const float *x) { return cur()->max(n, x); }
 double lg_vsum_f32(size_t n, const float *x) { return cur()->sum(n, x); }
+int lg_vce_f32(size_t rows, size_t n, const float *z, const int64_t *t, const float *w,
+               int64_t ignore, double a, float *losses, float *grad, double *nll_sum)
+{
+  return cur()->ce(rows, n, z, t, w, ignore, a, losses, grad, nll_sum);
+}
 
 #elif defined(LG_SIMD_X86) && defined(__linux__) && defined(__GLIBC__) && defined(__PIC__)
 
@@ -127,6 +134,7 @@ LG_RESOLVER vexpsum_fn resolve_vexpsum(void) { return level_table(detect())->exp
 LG_RESOLVER vmax_fn resolve_vmax(void) { return level_table(detect())->max; }
 LG_RESOLVER vpendout_fn resolve_vpendout(void) { return level_table(detect())->pendout; }
 LG_RESOLVER vsum_fn resolve_vsum(void) { return level_table(detect())->sum; }
+LG_RESOLVER vce_fn resolve_vce(void) { return level_table(detect())->ce; }
 
 void lg_vact_f32(int op, size_t n, float *y, const float *x, const float *dy, double a,
                  double b) __attribute__((ifunc("resolve_vact")));
@@ -139,6 +147,9 @@ void lg_vpendout_f32(size_t n, const lg_vpend *prev)
     __attribute__((ifunc("resolve_vpendout")));
 float lg_vmax_f32(size_t n, const float *x) __attribute__((ifunc("resolve_vmax")));
 double lg_vsum_f32(size_t n, const float *x) __attribute__((ifunc("resolve_vsum")));
+int lg_vce_f32(size_t rows, size_t n, const float *z, const int64_t *t, const float *w,
+               int64_t ignore, double a, float *losses, float *grad, double *nll_sum)
+    __attribute__((ifunc("resolve_vce")));
 
 #else   /* no ifunc: the portable level, no state */
 
@@ -165,5 +176,10 @@ void lg_vpendout_f32(size_t n, const lg_vpend *prev)
 }
 float lg_vmax_f32(size_t n, const float *x) { return lg_vf_level_portable.max(n, x); }
 double lg_vsum_f32(size_t n, const float *x) { return lg_vf_level_portable.sum(n, x); }
+int lg_vce_f32(size_t rows, size_t n, const float *z, const int64_t *t, const float *w,
+               int64_t ignore, double a, float *losses, float *grad, double *nll_sum)
+{
+  return lg_vf_level_portable.ce(rows, n, z, t, w, ignore, a, losses, grad, nll_sum);
+}
 
 #endif

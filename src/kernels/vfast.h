@@ -13,6 +13,7 @@
 #define LG_KERNELS_VFAST_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "../lg_common.h"
 
 /* Elementwise ops of lg_vact_f32. The _D ops are derivatives:
@@ -83,6 +84,20 @@ LG_INTERNAL double lg_vexpsum_f32(size_t n, float *e, const float *x, float m,
  * such a pipeline. */
 LG_INTERNAL void lg_vpendout_f32(size_t n, const lg_vpend *prev);
 
+/* Cross-entropy over short rows (class targets, no label smoothing):
+ * rows rows of n classes (row i at z + i n), targets t (checked: in
+ * [0, n) unless == ignore), class weights w (NULL: 1), a = 1/W for mean
+ * (else 1). Per row, as loss.c's ce_index (NaN or +-inf rows included):
+ *   ls = log sum exp(z - m), nll = -(w_t ((z_t - m) - ls)) (0 if ignored),
+ *   losses[i] = nll (if losses), *nll_sum += nll (summed in lanes);
+ *   grad (if not NULL) = e (a w_t / s), except grad_t = a (e_t / s w_t - w_t);
+ *   ignored rows: e (0 / s) (0, or NaN for a NaN sum).
+ * grad may alias z. Returns 0, having done nothing, when the level has no
+ * kernel for this n (the caller then takes its per-row path), else 1. */
+LG_INTERNAL int lg_vce_f32(size_t rows, size_t n, const float *z, const int64_t *t,
+                           const float *w, int64_t ignore, double a, float *losses,
+                           float *grad, double *nll_sum);
+
 /* max of x[0..n-1] (n >= 1); NaN if any element is NaN. */
 LG_INTERNAL float lg_vmax_f32(size_t n, const float *x);
 
@@ -110,6 +125,8 @@ typedef struct lg_vf_level {
   float (*max)(size_t, const float *);
   void (*pendout)(size_t, const lg_vpend *);
   double (*sum)(size_t, const float *);
+  int (*ce)(size_t, size_t, const float *, const int64_t *, const float *, int64_t, double,
+            float *, float *, double *);
 } lg_vf_level;
 LG_INTERNAL extern const lg_vf_level lg_vf_level_portable;
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
