@@ -165,30 +165,36 @@ LG_ALWAYS_INLINE lg_vf v_exp_neg(lg_vf x)
 /* -|x| (one OR) */
 LG_ALWAYS_INLINE lg_vf v_negabs(lg_vf x) { return (lg_vf)((lg_vi)x | (int32_t)0x80000000); }
 
-/* exp(x) for x <= 0 in the activations (sigmoid, tanh, their backwards,
- * softplus, log_sigmoid): v_exp_neg with a degree-6 polynomial, a minimax
- * fit of exp on [-ln2/2, ln2/2] with relative error 3.1e-9 (0.05 ulp),
- * one FMA fewer. NaN passes through as in v_exp_neg. */
-LG_ALWAYS_INLINE lg_vf v_exp_negf(lg_vf x)
+/* exp(xc) = p 2^n for xc in [-150, 0] (the caller clamps): the reduction
+ * and the degree-6 polynomial, a minimax fit of exp on [-ln2/2, ln2/2]
+ * with relative error 3.1e-9 (0.05 ulp). *t keeps n in its low bits. */
+LG_ALWAYS_INLINE lg_vf v_expf_parts(lg_vf xc, lg_vf *t, lg_vf *n)
 {
-  lg_vf xc = V_MAX(v_set(-104.0f), x), t, n, r, p;
-  lg_vi ni, h;
-  t = xc * 1.44269504088896341f + 12582912.0f;   /* 1.5 * 2^23 + n */
-  n = t - 12582912.0f;
-  r = xc - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
+  lg_vf r, p;
+  *t = xc * 1.44269504088896341f + 12582912.0f;   /* 1.5 * 2^23 + n */
+  *n = *t - 12582912.0f;
+  r = xc - *n * 0.693359375f;
+  r = r - *n * -2.12194440e-4f;
   p = v_set(1.381461275741458e-3f);
   p = p * r + 8.368710055947304e-3f;
   p = p * r + 4.166838899254799e-2f;
   p = p * r + 1.666652113199234e-1f;
   p = p * r + 4.999999403953552e-1f;
-  p = p * (r * r) + r + 1.0f;
+  return p * (r * r) + r + 1.0f;
+}
+
+/* exp(x) for x <= 0 in the activations (sigmoid, tanh, their backwards,
+ * softplus, log_sigmoid): v_exp_neg with the degree-6 polynomial above,
+ * one FMA fewer. NaN passes through as in v_exp_neg. */
+LG_ALWAYS_INLINE lg_vf v_exp_negf(lg_vf x)
+{
+  lg_vf t, n, p = v_expf_parts(V_MAX(v_set(-104.0f), x), &t, &n);
 #ifdef V_SCALEF
-  (void)ni; (void)h;
+  (void)t;
   return V_SCALEF(p, n);
 #else
-  ni = (lg_vi)t - 0x4B400000;                     /* n in [-150, 0] */
-  h = ni >> 1;
+  lg_vi ni = (lg_vi)t - 0x4B400000, h = ni >> 1;   /* n in [-150, 0] */
+  (void)n;
   return p * (lg_vf)((h + 127) << 23) * (lg_vf)((ni - h + 127) << 23);
 #endif
 }
@@ -247,18 +253,9 @@ LG_ALWAYS_INLINE lg_vf v_scale2(lg_vf p, lg_vf n)
  * p = 0 exactly, so silu(-inf) = -inf * 0 = NaN as in PyTorch. */
 LG_ALWAYS_INLINE lg_vf v_silu(lg_vf x)
 {
-  lg_vf xc = V_MAX(v_set(-150.0f), v_negabs(x)), t, n, r, p, q;
+  lg_vf t, n, q, p = v_expf_parts(V_MAX(v_set(-150.0f), v_negabs(x)), &t, &n);
   lg_vi neg = x < 0.0f;
-  t = xc * 1.44269504088896341f + 12582912.0f;
-  n = t - 12582912.0f;
-  r = xc - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  p = v_set(1.381461275741458e-3f);
-  p = p * r + 8.368710055947304e-3f;
-  p = p * r + 4.166838899254799e-2f;
-  p = p * r + 1.666652113199234e-1f;
-  p = p * r + 4.999999403953552e-1f;
-  p = p * (r * r) + r + 1.0f;
+  (void)t;
   p = v_sel(x < -150.0f, v_set(0.0f), p);
   q = v_sel(neg, x * p, x) / (1.0f + v_scale2(p, n));
   return v_sel(neg, v_scale2(q, n), q);
