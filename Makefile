@@ -97,12 +97,12 @@ build/kernels/vfast_portable.o build/kernels/vfast_avx2.o build/kernels/vfast_av
 
 # Benchmark (docs/speed.md): kernels timed from C, PyTorch alongside when
 # /usr/bin/python3 has torch (optional), then the per-call cost from Lua.
-build/bench_kernels: bench/kernels.c src/pool.c $(filter-out src/lua%,$(wildcard src/kernels/*.c)) $(HDR)
+build/bench_kernels: bench/kernels.c bench/timing.h src/pool.c $(filter-out src/lua%,$(wildcard src/kernels/*.c)) $(HDR)
 	@mkdir -p build
 	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -pthread -DLG_SIMD_TESTABLE -Isrc -o $@ bench/kernels.c src/pool.c $(wildcard src/kernels/*.c) -lm
 
 # 1 thread against 2, interleaved pairs (lg.set_num_threads; docs/speed.md).
-build/bench_threads: bench/threads.c src/pool.c $(filter-out src/lua%,$(wildcard src/kernels/*.c)) $(HDR)
+build/bench_threads: bench/threads.c bench/timing.h src/pool.c $(filter-out src/lua%,$(wildcard src/kernels/*.c)) $(HDR)
 	@mkdir -p build
 	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -pthread -DLG_SIMD_TESTABLE -Isrc -o $@ bench/threads.c src/pool.c $(wildcard src/kernels/*.c) -lm
 

@@ -18,21 +18,10 @@
 #include "kernels/loss.h"
 #include "kernels/vfast.h"
 #include "pool.h"
+#include "timing.h"
 
 #define REPS 15
 
-static double now(void)
-{
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-static int cmpd(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
 static char tnames[64][48];
 static double tns[64];

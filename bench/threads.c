@@ -12,6 +12,7 @@
 #include "kernels/loss.h"
 #include "kernels/softmax.h"
 #include "pool.h"
+#include "timing.h"
 
 static float *X, *Y;
 static int64_t *T;
@@ -21,18 +22,6 @@ static lg_act_params P;
 static lg_ce_plan PLAN;
 static double SUMS[256][2];
 
-static double now(void)
-{
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-static int cmpd(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
 static void act(void *c, size_t lo, size_t hi) { (void)c; A->f32(hi - lo, Y + lo, X + lo, &P); }
 
