@@ -130,13 +130,17 @@ LG_ALWAYS_INLINE size_t vf_nt_head(const float *y, size_t n)
   return k < n ? k : n;
 }
 
-/* tanh's backward from its output: dy (1 - y y), 1 - y y rounded once; y y
- * is exact in double, so double lanes give the FMA's result on every level
- * (the portable one has no FMA) */
+/* tanh's backward from its output: dy (1 - y y), 1 - y y rounded once: an
+ * FMA where the level has one (V_ONE_MINUS_SQ), else in double lanes, which
+ * give the same float for every y (y y is exact in double) */
 LG_ALWAYS_INLINE lg_vf f_tanh_y(lg_vf y, lg_vf g)
 {
+#ifdef V_ONE_MINUS_SQ
+  return g * V_ONE_MINUS_SQ(y);
+#else
   lg_vd lo = v_lo_d(y), hi = v_hi_d(y);
   return g * v_pack_d(1.0 - lo * lo, 1.0 - hi * hi);
+#endif
 }
 
 #define V_DD(F, v, g) v_pack_d(F(v_lo_d(v), v_lo_d(g), a, b), F(v_hi_d(v), v_hi_d(g), a, b))
