@@ -136,9 +136,9 @@ static double timeit(int k)
 static void row(const char *label, const char *act, int gelu_tanh, int k, size_t rows,
                 size_t cols, double bytes_per_el)
 {
-  char shape[32], key[48];
+  char shape[32], key[80], tlabel[32];
   double ns, cp, tn, n = (double)rows * cols;
-  size_t i;
+  size_t i, ln = strlen(label);
   R = rows;
   C = cols;
   for (i = 0; i < rows * cols; i++) {
@@ -146,7 +146,11 @@ static void row(const char *label, const char *act, int gelu_tanh, int k, size_t
     G[i] = (float)((double)rand() / RAND_MAX * 2 - 1);
   }
   for (i = 0; i < rows; i++) T[i] = rand() % (int)cols;
-  if (act) {
+  if (act && strcmp(act, "sigmoid_y") == 0) {
+    A = &lg_activations_from_output[0];   /* X holds y */
+  } else if (act && strcmp(act, "tanh_y") == 0) {
+    A = &lg_activations_from_output[1];
+  } else if (act) {
     A = lg_activation_find(act);
     P.p[0] = A->params[0].def;
     P.p[1] = A->params[1].def;
@@ -156,8 +160,12 @@ static void row(const char *label, const char *act, int gelu_tanh, int k, size_t
   cp = timeit(K_COPY) / n;   /* memcpy moves 8 bytes per element */
   if (rows == 1) snprintf(shape, sizeof shape, "%g", (double)cols);
   else snprintf(shape, sizeof shape, "[%zu,%zu]", rows, cols);
-  if (THREADS > 1) snprintf(key, sizeof key, "%s@%d %s", label, THREADS, shape);
-  else snprintf(key, sizeof key, "%s %s", label, shape);
+  /* NAME_y (from the saved output) pairs with torch's NAME row, which is
+   * aten's backward from the output too */
+  snprintf(tlabel, sizeof tlabel, "%.*s", (int)(ln > 2 && strcmp(label + ln - 2, "_y") == 0
+                                                ? ln - 2 : ln), label);
+  if (THREADS > 1) snprintf(key, sizeof key, "%s@%d %s", tlabel, THREADS, shape);
+  else snprintf(key, sizeof key, "%s %s", tlabel, shape);
   tn = torch_ns(key);
   printf("%-22s %-13s %7d %9.3f %8.1f %8.2f", label, shape, THREADS, ns, bytes_per_el / ns,
          ns / (cp * bytes_per_el / 8));
@@ -212,6 +220,8 @@ int main(int argc, char **argv)
   row("sigmoid", "sigmoid", 0, K_ACT, 1, big, 8);
   row("sigmoid_backward", "sigmoid", 0, K_ACTB, 1, 1000000, 12);
   row("tanh_backward", "tanh", 0, K_ACTB, 1, 1000000, 12);
+  row("sigmoid_backward_y", "sigmoid_y", 0, K_ACTB, 1, 1000000, 12);
+  row("tanh_backward_y", "tanh_y", 0, K_ACTB, 1, 1000000, 12);
   row("softmax", NULL, 0, K_SOFTMAX, 4096, 1000, 8);
   row("log_softmax", NULL, 0, K_LOGSOFTMAX, 4096, 1000, 8);
   row("softmax", NULL, 0, K_SOFTMAX, 65536, 10, 8);
@@ -248,6 +258,8 @@ int main(int argc, char **argv)
       row("gelu", "gelu", 0, K_ACT, 1, 1000000, 8);
       row("softplus", "softplus", 0, K_ACT, 1, 1000000, 8);
       row("sigmoid_backward", "sigmoid", 0, K_ACTB, 1, 1000000, 12);
+      row("sigmoid_backward_y", "sigmoid_y", 0, K_ACTB, 1, 1000000, 12);
+      row("tanh_backward_y", "tanh_y", 0, K_ACTB, 1, 1000000, 12);
       row("softmax", NULL, 0, K_SOFTMAX, 4096, 1000, 8);
       row("log_softmax", NULL, 0, K_LOGSOFTMAX, 4096, 1000, 8);
       row("softmax", NULL, 0, K_SOFTMAX, 65536, 10, 8);

@@ -1,6 +1,9 @@
 /* lua_act.c - lg.NAME(x, params... [, out]), lg.NAME_backward(dy, x,
  * params... [, out]), lg.derivative(name, x, params... [, out]) and
- * lg.activations, for every activation in kernels/activation.c. */
+ * lg.activations, for every activation in kernels/activation.c; and
+ * lg.sigmoid_backward_from_output(dy, y [, out]) and
+ * lg.tanh_backward_from_output(dy, y [, out]), PyTorch's form from the saved
+ * output (the same argument rules, y in place of x). */
 #include <string.h>
 
 #include "kernels/activation.h"
@@ -263,6 +266,12 @@ void lgL_open_act(lua_State *L, int mod, int meth) {
     lua_settable(L, mod);
   }
   lua_setfield(L, mod, "activations");
+  for (a = lg_activations_from_output; a->name; a++) {
+    lua_pushfstring(L, "%s_backward_from_output", a->name);
+    lua_pushlightuserdata(L, (void *)(uintptr_t)a);
+    lua_pushcclosure(L, act_backward, 1);
+    lua_settable(L, mod);
+  }
   lua_pushcfunction(L, l_derivative);
   lua_setfield(L, mod, "derivative");
 }

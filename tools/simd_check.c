@@ -123,6 +123,33 @@ int main(void)
       printf("\n");
     }
   }
+  /* backward from the saved output (LG_VA_SIGMOID_Y, LG_VA_TANH_Y): PyTorch's
+   * float bits, so every level must equal the scalar form exactly; y runs
+   * over the inputs (outputs in [-1, 1] and beyond, +-inf, NaN) */
+  {
+    const lg_activation *A;
+    for (A = lg_activations_from_output; A->name; A++) {
+      lg_actb_f32_fn ref = lg_from_output_scalar32(A);
+      size_t diff = 0;
+      char what[48];
+      snprintf(what, sizeof what, "%s_backward_from_output", A->name);
+      ref(n, yp, dy, x, NULL);
+      printf("  %-22s", what);
+      for (lv = 0; lv <= best; lv++) {
+        lg_simd_set_level(lv);
+        A->b32(n, y, dy, x, NULL);
+        for (i = 0; i < n; i++)
+          if (memcmp(&y[i], &yp[i], sizeof(float)) && !(y[i] != y[i] && yp[i] != yp[i])) {
+            if (diff++ < 5)
+              printf("\nFAIL %s [%s] y=%.9g dy=%.9g: %.9g, scalar %.9g", what,
+                     lg_simd_name(lv), x[i], dy[i], y[i], yp[i]);
+            failures++;
+          }
+        printf(" %s %s", lg_simd_name(lv), diff ? "DIFFERS" : "same");
+      }
+      printf("\n");
+    }
+  }
   /* the row pass's exp (vfast_body.h's vf_exp4, four vectors interleaved)
    * must stay bit-identical to v_exp_neg (LG_VA_EXP_NEG), whose accuracy
    * tools/ulp_all measures: both on x = -|input| (and the inputs' NaN) */

@@ -572,6 +572,54 @@ static void hardtanh_vb32(size_t n, float *dx, const float *dy, const float *x,
   else hardtanh_b32(n, dx, dy, x, p);
 }
 
+/* --- backward from the saved output (activation.h) ------------------------
+ * PyTorch's operations in its order, in float for float32 (no grad_mul
+ * rule: these are plain IEEE products). */
+static void sigmoid_y_b32(size_t n, float *dx, const float *dy, const float *y,
+                          const lg_act_params *p)
+{
+  size_t i;
+  (void)p;
+  for (i = 0; i < n; i++) dx[i] = ((dy ? dy[i] : 1.0f) * (1.0f - y[i])) * y[i];
+}
+/* PyTorch fuses 1 - y y into one FMA; y y is exact in double, so rounding
+ * 1 - y y from double gives the same float (checked for all 2^32 y). */
+static void tanh_y_b32(size_t n, float *dx, const float *dy, const float *y,
+                       const lg_act_params *p)
+{
+  size_t i;
+  (void)p;
+  for (i = 0; i < n; i++)
+    dx[i] = (dy ? dy[i] : 1.0f) * (float)(1.0 - (double)y[i] * (double)y[i]);
+}
+static void sigmoid_y_b64(size_t n, double *dx, const double *dy, const double *y,
+                          const lg_act_params *p)
+{
+  size_t i;
+  (void)p;
+  for (i = 0; i < n; i++) dx[i] = ((dy ? dy[i] : 1.0) * (1.0 - y[i])) * y[i];
+}
+static void tanh_y_b64(size_t n, double *dx, const double *dy, const double *y,
+                       const lg_act_params *p)
+{
+  size_t i;
+  (void)p;
+  for (i = 0; i < n; i++) dx[i] = (dy ? dy[i] : 1.0) * (1.0 - y[i] * y[i]);
+}
+/* the same bits on vectors (vfast.h); dy NULL stays the scalar form's 1 */
+static void sigmoid_y_vb32(size_t n, float *dx, const float *dy, const float *y,
+                           const lg_act_params *p)
+{
+  if (dy) lg_vact_f32(LG_VA_SIGMOID_Y, n, dx, y, dy, 0.0, 0.0);
+  else sigmoid_y_b32(n, dx, dy, y, p);
+}
+static void tanh_y_vb32(size_t n, float *dx, const float *dy, const float *y,
+                        const lg_act_params *p)
+{
+  if (dy) lg_vact_f32(LG_VA_TANH_Y, n, dx, y, dy, 0.0, 0.0);
+  else tanh_y_b32(n, dx, dy, y, p);
+}
+
 /* --- the table ------------------------------------------------------------ */
 
 #define NOPARAM { NULL, 0, NULL }
@@ -604,6 +652,12 @@ LG_INTERNAL const lg_activation lg_activations[] = {
   { NULL, 0, { NOPARAM, NOPARAM }, NULL, NULL, NULL, NULL }
 };
 
+LG_INTERNAL const lg_activation lg_activations_from_output[] = {
+  { "sigmoid", 0, { NOPARAM, NOPARAM }, NULL, NULL, sigmoid_y_vb32, sigmoid_y_b64 },
+  { "tanh", 0, { NOPARAM, NOPARAM }, NULL, NULL, tanh_y_vb32, tanh_y_b64 },
+  { NULL, 0, { NOPARAM, NOPARAM }, NULL, NULL, NULL, NULL }
+};
+
 #if defined(LG_SIMD_TESTABLE)
 /* The scalar float32 kernels, in the table's order: the reference that
  * tools/ hold the vector paths to (bit-identical for the piecewise ones). */
@@ -620,6 +674,10 @@ LG_INTERNAL void lg_activation_scalar32(const lg_activation *a, lg_act_f32_fn *f
   size_t i = (size_t)(a - lg_activations);
   *f = scalar32[i].f;
   *b = scalar32[i].b;
+}
+LG_INTERNAL lg_actb_f32_fn lg_from_output_scalar32(const lg_activation *a)
+{
+  return a == lg_activations_from_output ? sigmoid_y_b32 : tanh_y_b32;
 }
 #endif
 

@@ -71,12 +71,26 @@ LG_INTERNAL const lg_activation *lg_activation_find(const char *name);
  * NaN parameters), and so do we. */
 LG_INTERNAL int lg_activation_check(const lg_activation *a, const lg_act_params *p);
 
+/* sigmoid and tanh again, their backward taken from the saved OUTPUT y
+ * (PyTorch's aten::sigmoid_backward(grad_output, output) and
+ * aten::tanh_backward): b32/b64 give dx = dy (1 - y) y and dx = dy (1 - y y)
+ * (dy NULL: 1). float32 does PyTorch 1.13's float operations in its order,
+ * so the bits are PyTorch's: (dy (1 - y)) y, and dy r with r = 1 - y y
+ * rounded once (PyTorch's build fuses it into one FMA; 1 - y y in double,
+ * rounded to float, is the same for every float y). float64 in double,
+ * unfused. Plain IEEE products: no zero-derivative rule (inf * 0 is NaN).
+ * f32 and f64 are NULL; the entries are "sigmoid" and "tanh", then NULL. */
+LG_INTERNAL extern const lg_activation lg_activations_from_output[];
+
 #if defined(LG_SIMD_TESTABLE)
 /* Test programs only (tools/): a's scalar float32 kernels, which the
  * table's fast paths replace; the piecewise-linear fast paths must equal
  * them bit for bit. */
 LG_INTERNAL void lg_activation_scalar32(const lg_activation *a, lg_act_f32_fn *f,
                                         lg_actb_f32_fn *b);
+/* The scalar float32 backward of an entry of lg_activations_from_output
+ * (the vector path must equal it bit for bit). */
+LG_INTERNAL lg_actb_f32_fn lg_from_output_scalar32(const lg_activation *a);
 #endif
 
 #endif

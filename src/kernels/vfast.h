@@ -38,6 +38,10 @@ enum {
   LG_VA_SOFTPLUS_D, /* dy (x > a ? 1 : sigmoid(x)) */
   LG_VA_LOG_SIGMOID,    /* min(x, 0) - log1p(exp(-|x|)) */
   LG_VA_LOG_SIGMOID_D,  /* dy sigmoid(-x) */
+  /* backward from the saved output y (x holds y), PyTorch's float bits:
+   * dy may not be NULL */
+  LG_VA_SIGMOID_Y,  /* (dy (1 - y)) y */
+  LG_VA_TANH_Y,     /* dy r, r = 1 - y y rounded once (as one FMA) */
   /* the bare building blocks, for tools/ulp_all.c */
   LG_VA_EXP,        /* exp(x) */
   LG_VA_EXP_NEG,    /* exp(x) for x <= 0 (softmax's exp; NaN not allowed) */

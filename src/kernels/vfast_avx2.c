@@ -18,6 +18,8 @@
 /* the constant first: a NaN x (the second operand) is returned */
 #define V_MIN(c, x) ((lg_vf)_mm256_min_ps((__m256)(c), (__m256)(x)))
 #define V_MAX(c, x) ((lg_vf)_mm256_max_ps((__m256)(c), (__m256)(x)))
+/* 1 - y y with one rounding (FMA) */
+#define V_ONE_MINUS_SQ(y) ((lg_vf)_mm256_fnmadd_ps((__m256)(y), (__m256)(y), _mm256_set1_ps(1.0f)))
 /* float halves to and from double */
 #define V_LO_D(v) ((lg_vd)_mm256_cvtps_pd(_mm256_castps256_ps128((__m256)(v))))
 #define V_HI_D(v) ((lg_vd)_mm256_cvtps_pd(_mm256_extractf128_ps((__m256)(v), 1)))

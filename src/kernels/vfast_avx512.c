@@ -19,6 +19,7 @@
 #define V_MIN(c, x) ((lg_vf)_mm512_min_ps((__m512)(c), (__m512)(x)))
 #define V_MAX(c, x) ((lg_vf)_mm512_max_ps((__m512)(c), (__m512)(x)))
 #define V_RCPD(d) ((lg_vd)_mm512_rcp14_pd((__m512d)(d)))   /* 1/d to 2^-14, doubles */
+#define V_ONE_MINUS_SQ(y) ((lg_vf)_mm512_fnmadd_ps((__m512)(y), (__m512)(y), _mm512_set1_ps(1.0f)))
 #define V_SCALEF(p, n) ((lg_vf)_mm512_scalef_ps((__m512)(p), (__m512)(n)))
 /* float halves to and from double */
 #define V_LO_D(v) ((lg_vd)_mm512_cvtps_pd(_mm512_castps512_ps256((__m512)(v))))

@@ -130,6 +130,19 @@ LG_ALWAYS_INLINE size_t vf_nt_head(const float *y, size_t n)
   return k < n ? k : n;
 }
 
+/* tanh's backward from its output: dy (1 - y y), 1 - y y rounded once: an
+ * FMA where the level has one (V_ONE_MINUS_SQ), else in double lanes, which
+ * give the same float for every y (y y is exact in double) */
+LG_ALWAYS_INLINE lg_vf f_tanh_y(lg_vf y, lg_vf g)
+{
+#ifdef V_ONE_MINUS_SQ
+  return g * V_ONE_MINUS_SQ(y);
+#else
+  lg_vd lo = v_lo_d(y), hi = v_hi_d(y);
+  return g * v_pack_d(1.0 - lo * lo, 1.0 - hi * hi);
+#endif
+}
+
 #define V_DD(F, v, g) v_pack_d(F(v_lo_d(v), v_lo_d(g), a, b), F(v_hi_d(v), v_hi_d(g), a, b))
 #define V_FF(F, v, g) F(v, g, af, bf)
 
@@ -186,6 +199,8 @@ static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
     VF_LOOP(v_grad_mul(g, v_sel(v > af, one, v_sigmoid(v)))); break;
   case LG_VA_LOG_SIGMOID: VF_LOOP(v_log_sigmoid(v)); break;
   case LG_VA_LOG_SIGMOID_D: VF_LOOP(v_grad_mul(g, v_sigmoid(-v))); break;
+  case LG_VA_SIGMOID_Y: VF_LOOP((g * (one - v)) * v); break;
+  case LG_VA_TANH_Y: VF_LOOP(f_tanh_y(v, g)); break;
   case LG_VA_LOG1P01: VF_LOOP(v_log1p01(v)); break;
   case LG_VA_EXP: VF_LOOP(v_exp(v)); break;
   case LG_VA_EXP_NEG: VF_LOOP(v_exp_neg(v)); break;
