@@ -390,8 +390,9 @@ LG_ALWAYS_INLINE lg_vf v_log_sigmoid(lg_vf x)
   return v_sel(x != x, x, r);
 }
 
-/* gelu (erf) = x/2 erfc(-x/sqrt 2), all on double lanes (one half of
- * the float vector at a time). With a = |x|/sqrt 2, erfc(a) = t exp(w),
+/* gelu (erf) = x/2 erfc(-x/sqrt 2) at the portable level (the float
+ * form below needs FMA-speed Horner and a per-lane table lookup), all on
+ * double lanes (one half of the float vector at a time). With a = |x|/sqrt 2, erfc(a) = t exp(w),
  * t = 1/(1 + a/2), w = -a^2 + P(t), P Numerical Recipes' Chebyshev fit
  * (relative error < 1.2e-7 for every a >= 0); in double the rounding of
  * w (it reaches -200) costs nothing, so no float-precision juggling.
