@@ -477,7 +477,7 @@ LG_ALWAYS_INLINE lg_vf v_gelu_tab(int j, lg_vi k)
 LG_ALWAYS_INLINE lg_vf v_gelu_erf(lg_vf x)
 {
   lg_vf a = V_MIN(v_set(15.5f), v_abs(x)), ah, al, lo, w, t, n, r, p, u, S, y;
-  lg_vi k = __builtin_convertvector(a, lg_vi) & 15;   /* NaN: any k */
+  lg_vi k = __builtin_convertvector(a, lg_vi);   /* shuffle takes k mod 16 (NaN: any k) */
   u = a - (__builtin_convertvector(k, lg_vf) + 0.5f);
   S = v_gelu_tab(7, k);
   S = S * u + v_gelu_tab(6, k);
