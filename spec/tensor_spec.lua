@@ -323,6 +323,22 @@ describe("lgrad tensors", function()
       assert.are.equal(-math.huge, lg.tensor{0}:log()[1])
     end)
 
+    it("float32 sqrt (the vector sqrt) is the correctly rounded one, bit for bit", function()
+      local negzero = -1 / math.huge
+      local xs = {0, negzero, 2 ^ -149, 2 ^ -130, 1e-30, 0.5, 1, 2, 3, 1e30, 3.4e38,
+                  math.huge, -1, -math.huge, 0 / 0}
+      for i = 1, 500 do xs[#xs + 1] = f32(i * 1.37 + i * i * 0.001) end
+      local t = lg.tensor(xs)
+      local y, ys = t:sqrt(), lg.tensor({xs, xs}):t():contiguous():t()[1]:sqrt()
+      for i, x in ipairs(xs) do
+        local e = f32(math.sqrt(f32(x)))
+        for _, got in ipairs({y[i], ys[i]}) do
+          if e ~= e then assert.is_true(got ~= got)
+          else assert.are.equal(e, got); assert.are.equal(1 / e, 1 / got) end   -- -0 stays -0
+        end
+      end
+    end)
+
     it("float32 exp (the vector exp) within 2 ulp of the double one, extremes exact", function()
       local xs = {-200, -104, -103.9, -87.5, -20, -1e-3, -1e-30, 0, 1e-30, 0.3, 1, 10, 50,
                   88.5, 88.72, 88.8, 1000, math.huge, -math.huge, 0 / 0}

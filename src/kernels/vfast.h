@@ -48,6 +48,7 @@ enum {
   LG_VA_LOG1P01,    /* log1p(x) for x in [0, 1] */
   LG_VA_SCALE_NT,   /* x * (float)a, non-temporal stores where the level has them
                      * (outputs that will not be read soon: cross-entropy's grad) */
+  LG_VA_SQRT,       /* sqrt(x), IEEE (correctly rounded), for tensor math */
   LG_VA_COUNT
 };
 

@@ -18,6 +18,7 @@
 /* the constant first: a NaN x (the second operand) is returned */
 #define V_MIN(c, x) ((lg_vf)_mm256_min_ps((__m256)(c), (__m256)(x)))
 #define V_MAX(c, x) ((lg_vf)_mm256_max_ps((__m256)(c), (__m256)(x)))
+#define V_SQRT(x) ((lg_vf)_mm256_sqrt_ps((__m256)(x)))
 /* 1 - y y with one rounding (FMA) */
 #define V_ONE_MINUS_SQ(y) ((lg_vf)_mm256_fnmadd_ps((__m256)(y), (__m256)(y), _mm256_set1_ps(1.0f)))
 /* float halves to and from double */

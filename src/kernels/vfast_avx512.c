@@ -18,6 +18,7 @@
 #define LG_VW 16
 #define V_MIN(c, x) ((lg_vf)_mm512_min_ps((__m512)(c), (__m512)(x)))
 #define V_MAX(c, x) ((lg_vf)_mm512_max_ps((__m512)(c), (__m512)(x)))
+#define V_SQRT(x) ((lg_vf)_mm512_sqrt_ps((__m512)(x)))
 #define V_RCPD(d) ((lg_vd)_mm512_rcp14_pd((__m512d)(d)))   /* 1/d to 2^-14, doubles */
 #define V_ONE_MINUS_SQ(y) ((lg_vf)_mm512_fnmadd_ps((__m512)(y), (__m512)(y), _mm512_set1_ps(1.0f)))
 #define V_SCALEF(p, n) ((lg_vf)_mm512_scalef_ps((__m512)(p), (__m512)(n)))

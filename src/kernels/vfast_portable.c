@@ -11,6 +11,7 @@
 /* the constant first: a NaN x (the second operand) is returned */
 #define V_MIN(c, x) ((lg_vf)_mm_min_ps((__m128)(c), (__m128)(x)))
 #define V_MAX(c, x) ((lg_vf)_mm_max_ps((__m128)(c), (__m128)(x)))
+#define V_SQRT(x) ((lg_vf)_mm_sqrt_ps((__m128)(x)))
 /* float halves to and from double */
 #define V_LO_D(v) ((lg_vd)_mm_cvtps_pd((__m128)(v)))
 #define V_HI_D(v) ((lg_vd)_mm_cvtps_pd(_mm_movehl_ps((__m128)(v), (__m128)(v))))

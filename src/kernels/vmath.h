@@ -162,6 +162,22 @@ LG_ALWAYS_INLINE lg_vf v_exp_neg(lg_vf x)
 #endif
 }
 
+/* sqrt per lane: the ISA's correctly rounded instruction where there is
+ * one (V_SQRT), else sqrtf lane by lane (the same result). */
+LG_ALWAYS_INLINE lg_vf v_sqrt(lg_vf x)
+{
+#ifdef V_SQRT
+  return V_SQRT(x);
+#else
+  float a[LG_VW];
+  int k;
+  memcpy(a, &x, sizeof a);
+  for (k = 0; k < LG_VW; k++) a[k] = sqrtf(a[k]);
+  memcpy(&x, a, sizeof a);
+  return x;
+#endif
+}
+
 /* -|x| (one OR) */
 LG_ALWAYS_INLINE lg_vf v_negabs(lg_vf x) { return (lg_vf)((lg_vi)x | (int32_t)0x80000000); }
 
