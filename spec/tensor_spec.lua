@@ -323,6 +323,27 @@ describe("lgrad tensors", function()
       assert.are.equal(-math.huge, lg.tensor{0}:log()[1])
     end)
 
+    it("float32 log (the vector log) within 1 ulp of the double one, special values exact", function()
+      local negzero = -1 / math.huge
+      local xs = {2 ^ -149, 2 ^ -140, 1.17549435e-38, 1e-30, 0.7034539, 0.999999, 1, 1.000001, 2,
+                  1e30, 3.4e38}
+      for i = 1, 400 do xs[#xs + 1] = f32(1.0371 ^ (i - 200)) end
+      local t = lg.tensor(xs)
+      local y, ys = t:log(), lg.tensor({xs, xs}):t():contiguous():t()[1]:log()
+      for i, x in ipairs(xs) do
+        local e = math.log(f32(x))
+        local _, ex = math.frexp(e)
+        local ulp = 2 ^ (ex - 24)
+        assert.is_true(math.abs(y[i] - e) <= ulp, ("log(%.9g): %.9g vs %.9g"):format(x, y[i], e))
+        assert.is_true(math.abs(ys[i] - e) <= ulp)
+      end
+      local sp = lg.tensor({0, negzero, -1, -math.huge, math.huge, 0 / 0}):log()
+      assert.are.equal(-math.huge, sp[1])
+      assert.are.equal(-math.huge, sp[2])
+      assert.is_true(sp[3] ~= sp[3] and sp[4] ~= sp[4] and sp[6] ~= sp[6])
+      assert.are.equal(math.huge, sp[5])
+    end)
+
     it("float32 sqrt (the vector sqrt) is the correctly rounded one, bit for bit", function()
       local negzero = -1 / math.huge
       local xs = {0, negzero, 2 ^ -149, 2 ^ -130, 1e-30, 0.5, 1, 2, 3, 1e30, 3.4e38,

@@ -6,7 +6,7 @@
  * at r (2^-149 for subnormals). NaN must give NaN, and a result must be
  * +-inf exactly when r rounds to +-inf. Functions: exp (all x), exp for
  * x <= 0 (softmax's), expm1 for x <= 0 (elu), sigmoid, tanh, silu,
- * gelu(tanh), log1p on [0, 1], softplus, log_sigmoid, gelu (erf). Prints the worst ulp
+ * gelu(tanh), log1p on [0, 1], softplus, log_sigmoid, gelu (erf), log. Prints the worst ulp
  * and where it occurs. Optional argument: the index of one function. */
 #define _POSIX_C_SOURCE 200809L
 #include <float.h>
@@ -35,6 +35,7 @@ static double r_sigmoid(double x)
 static double r_tanh(double x) { return tanh(x); }
 static double r_gelu(double x) { return 0.5 * x * erfc(-x * 0.70710678118654752440); }
 static double r_log1p(double x) { return log1p(x); }
+static double r_log(double x) { return log(x); }
 static double r_softplus(double x) { return x > 20 ? x : (x > 0 ? x : 0) + log1p(exp(-fabs(x))); }
 static double r_log_sigmoid(double x) { return (x < 0 ? x : 0) - log1p(exp(-fabs(x))); }
 static double r_silu(double x) { return x * r_sigmoid(x); }
@@ -55,6 +56,7 @@ static const fn fns[] = {
   { "softplus", LG_VA_SOFTPLUS, 20.0, 0, r_softplus },
   { "log_sigmoid", LG_VA_LOG_SIGMOID, 0, 0, r_log_sigmoid },
   { "gelu (erf)", LG_VA_GELU, 0, 0, r_gelu },
+  { "log (tensor math)", LG_VA_LOG, 0, 0, r_log },
 };
 
 static double ulp_err(float f, double r)

@@ -49,6 +49,7 @@ enum {
   LG_VA_SCALE_NT,   /* x * (float)a, non-temporal stores where the level has them
                      * (outputs that will not be read soon: cross-entropy's grad) */
   LG_VA_SQRT,       /* sqrt(x), IEEE (correctly rounded), for tensor math */
+  LG_VA_LOG,        /* log(x), every float (tensor math) */
   LG_VA_COUNT
 };
 

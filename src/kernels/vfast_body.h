@@ -205,6 +205,7 @@ static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
   case LG_VA_EXP: VF_LOOP(v_exp(v)); break;
   case LG_VA_EXP_NEG: VF_LOOP(v_exp_neg(v)); break;
   case LG_VA_SQRT: VF_LOOP(v_sqrt(v)); break;
+  case LG_VA_LOG: VF_LOOP(v_log(v)); break;
   case LG_VA_SCALE_NT:
 #ifdef V_STREAM
     {

@@ -389,6 +389,29 @@ LG_ALWAYS_INLINE lg_vf v_log1p01(lg_vf u)
   return k * 0.693359375f + ((f - (hf - s * (hf + R))) + (c + k * -2.12194440e-4f));
 }
 
+/* log(x) for every float (tensor math): x = 2^k m, m in [sqrt(1/2),
+ * sqrt(2)) by integer arithmetic on the bits (subnormals scaled by 2^23
+ * first), then log1p01's form for log(m) with f = m - 1 exact, and k ln2
+ * in two parts. x < 0 and NaN give NaN, 0 gives -inf, +inf gives +inf. */
+LG_ALWAYS_INLINE lg_vf v_log(lg_vf x)
+{
+  lg_vi sub = x < 1.17549435e-38f, ix, k;
+  lg_vf xs = v_sel(sub, x * 8388608.0f, x), m, f, s, z, R, hf, kf, r;
+  ix = (lg_vi)xs + (0x3f800000 - 0x3f3504f3);
+  k = (ix >> 23) - 0x7f - (sub & 23);
+  m = (lg_vf)((ix & 0x007fffff) + 0x3f3504f3);
+  f = m - 1.0f;
+  s = f / (2.0f + f);
+  z = s * s;
+  R = z * (0.66666662693f + z * (0.40000972152f + z * (0.28498786688f + z * 0.24279078841f)));
+  hf = 0.5f * f * f;
+  kf = __builtin_convertvector(k, lg_vf);
+  r = kf * 0.693359375f + ((f - (hf - s * (hf + R))) + kf * -2.12194440e-4f);
+  r = v_sel(x == 0.0f, v_set(-INFINITY), r);
+  r = v_sel(x == INFINITY, x, r);
+  return v_sel((x < 0.0f) | (x != x), v_set(NAN), r);
+}
+
 /* softplus (beta 1): x > t ? x : max(x, 0) + log1p(exp(-|x|)) */
 LG_ALWAYS_INLINE lg_vf v_softplus(lg_vf x, float t)
 {
