@@ -212,53 +212,36 @@ static double un_apply(int op, double x, double p) {
 
 typedef struct { int op; double p; } un_ctx;
 
-/* Unit-stride loops per op, so neg and abs vectorize; sqrt is exact in
- * either precision (a correctly rounded double sqrt rounds to the
- * correctly rounded float one), so float32 takes the ISA's vector sqrt
- * (GCC keeps the plain loop scalar for errno); float32 exp and log take
- * the vector kernels (at most 1.01 and 0.90 ulp over all floats,
- * tools/ulp_all). */
-#define LG_UN(NAME, T, SQRT, FABS)                                          \
+/* The vector kernel (vfast.h) for a float32 unary op, or -1: sqrt is the
+ * ISA's exact one (GCC keeps a plain sqrt loop scalar for errno), exp and
+ * log are within 1.01 and 0.90 ulp over all floats (tools/ulp_all). */
+static int vec_op(int op) {
+  return op == LG_SQRT ? LG_VA_SQRT : op == LG_EXP ? LG_VA_EXP : op == LG_LOG ? LG_VA_LOG : -1;
+}
+
+/* Unit-stride runs: float32 through vec_op, neg and abs as plain loops
+ * (they vectorize), the rest per element in double. */
+#define LG_UN(NAME, T, FABS)                                                \
   static void NAME(int64_t n, char **p, const int64_t *s, void *vctx) {     \
     const un_ctx *c = (const un_ctx *)vctx;                                 \
     T *o = (T *)p[0];                                                       \
     const T *a = (const T *)p[1];                                           \
     int64_t i;                                                              \
     if (s[0] == sizeof(T) && s[1] == sizeof(T)) {                           \
-      switch (c->op) {                                                      \
-      case LG_NEG: for (i = 0; i < n; i++) o[i] = -a[i]; return;            \
-      case LG_ABS: for (i = 0; i < n; i++) o[i] = FABS(a[i]); return;       \
-      case LG_SQRT:                                                         \
-        if (sizeof(T) == sizeof(float)) {                                   \
-          lg_vact_f32(LG_VA_SQRT, (size_t)n, (float *)o, (const float *)a, NULL, 0, 0);\
-          return;                                                           \
-        }                                                                   \
-        for (i = 0; i < n; i++) o[i] = SQRT(a[i]);                          \
+      if (sizeof(T) == sizeof(float) && vec_op(c->op) >= 0) {               \
+        lg_vact_f32(vec_op(c->op), (size_t)n, (float *)o, (const float *)a, NULL, 0, 0); \
         return;                                                             \
-      case LG_EXP:                                                          \
-        if (sizeof(T) == sizeof(float)) {                                   \
-          lg_vact_f32(LG_VA_EXP, (size_t)n, (float *)o, (const float *)a, NULL, 0, 0); \
-          return;                                                           \
-        }                                                                   \
-        for (i = 0; i < n; i++) o[i] = (T)exp((double)a[i]);               \
-        return;                                                             \
-      case LG_LOG:                                                              \
-        if (sizeof(T) == sizeof(float)) {                                       \
-          lg_vact_f32(LG_VA_LOG, (size_t)n, (float *)o, (const float *)a, NULL, 0, 0);\
-          return;                                                               \
-        }                                                                       \
-        for (i = 0; i < n; i++) o[i] = (T)log((double)a[i]);                    \
-        return;                                                                 \
-      default: break;                                                       \
       }                                                                     \
+      if (c->op == LG_NEG) { for (i = 0; i < n; i++) o[i] = -a[i]; return; } \
+      if (c->op == LG_ABS) { for (i = 0; i < n; i++) o[i] = FABS(a[i]); return; } \
     }                                                                       \
     for (i = 0; i < n; i++)                                                 \
       *(T *)(p[0] + i * s[0]) =                                             \
           (T)un_apply(c->op, (double)*(const T *)(p[1] + i * s[1]), c->p);  \
   }
 
-LG_UN(un_f32, float, sqrtf, fabsf)
-LG_UN(un_f64, double, sqrt, fabs)
+LG_UN(un_f32, float, fabsf)
+LG_UN(un_f64, double, fabs)
 
 void lg_unary(int op, double p, lg_array *out, const lg_array *a) {
   un_ctx c;
