@@ -32,8 +32,6 @@ static lg_tensor *operand(lua_State *L, int arg, lg_dtype dt, lg_array *a, doubl
   }
 }
 
-/* out aliases an input in a way an elementwise pass cannot survive: same
- * storage, but not element-for-element the same positions. */
 /* A large elementwise call splits along its first dim longer than 1 (the
  * leading ones have size 1) into slices run on the state's threads; every
  * element is computed as in one call. */
@@ -86,6 +84,8 @@ static void elementwise(lua_State *L, int op, double p, lg_array *o, const lg_ar
               ew_range, &j);
 }
 
+/* out aliases an input in a way an elementwise pass cannot survive: same
+ * storage, but not element-for-element the same positions. */
 static int bad_alias(const lg_tensor *out, const lg_tensor *in, const lg_array *e,
                      const lg_array *o) {
   if (in == NULL || !lgL_sharestorage(in, out)) return 0;

@@ -772,7 +772,7 @@ static int t_index(lua_State *L) {
 /* Copy a number, table or tensor (broadcast to dst's shape) into dst. */
 static void assign(lua_State *L, int arg, lg_tensor *dst) {
   lg_array d, s, e;
-  lg_tensor *src;
+  lg_tensor *src, *tmp;
   if (lua_type(L, arg) == LUA_TNUMBER) {
     lgL_array(dst, &d);
     lg_fill(&d, (double)lua_tonumber(L, arg));
@@ -790,22 +790,19 @@ static void assign(lua_State *L, int arg, lg_tensor *dst) {
       lgL_argerror(L, arg, lua_pushfstring(L, "shape %s cannot be broadcast to %s", a, b));
     }
   }
-  if (lgL_sharestorage(src, dst)) {   /* copy through a temporary if they overlap */
-    lg_tensor *tmp = lgL_new(L, src->dtype, dst->ndim, dst->size);
+  /* copy through a temporary if they overlap */
+  tmp = lgL_sharestorage(src, dst) ? lgL_new(L, src->dtype, dst->ndim, dst->size) : NULL;
+  lgL_recheck(L);   /* after the allocation: both still open */
+  lgL_array(src, &s);
+  lgL_array(dst, &d);
+  lg_expand(&s, d.ndim, d.size, &e);
+  if (tmp) {
     lg_array ta;
-    lgL_recheck(L);
-    lgL_array(src, &s);
-    lgL_array(dst, &d);
-    lg_expand(&s, d.ndim, d.size, &e);
     lgL_array(tmp, &ta);
     lg_copy(&ta, &e);
     lg_copy(&d, &ta);
     lua_pop(L, 1);
   } else {
-    lgL_recheck(L);
-    lgL_array(src, &s);
-    lgL_array(dst, &d);
-    lg_expand(&s, d.ndim, d.size, &e);
     lg_copy(&d, &e);
   }
 }

@@ -347,6 +347,12 @@ void lg_set(lg_dtype dt, void *data, int64_t off, double v) {
   else ((float *)data)[off] = (float)v;
 }
 
+/* max/min: v takes the place of the best so far: a NaN, or a strictly
+ * greater (smaller) value, so ties keep the first. */
+static int replaces(int op, double v, double best) {
+  return v != v || (op == LG_MAX ? v > best : v < best);
+}
+
 /* One reduction of n values spaced `step` apart. max/min: the first NaN
  * wins and stops the scan, as in PyTorch; otherwise the first extreme. */
 static double reduce_one(int op, lg_dtype dt, const void *x, size_t n, size_t step,
@@ -361,7 +367,7 @@ static double reduce_one(int op, lg_dtype dt, const void *x, size_t n, size_t st
   acc = lg_get(dt, x, 0);
   for (i = 1; i < n && acc == acc; i++) {
     double v = lg_get(dt, x, (int64_t)(i * step));
-    if (v != v || (op == LG_MAX ? v > acc : v < acc)) { acc = v; best_i = i; }
+    if (replaces(op, v, acc)) { acc = v; best_i = i; }
   }
   if (at) *at = (int64_t)best_i;
   return acc;
@@ -372,18 +378,16 @@ static double reduce_one(int op, lg_dtype dt, const void *x, size_t n, size_t st
  * ran at 4 cycles an element); float32 sums and max: the dispatched vector
  * kernels (vfast.h), the max then the first index holding it (a NaN
  * anywhere: the first NaN, as in reduce_one). */
-#define LG_SUMRUN(NAME, T)                                                  \
-  static double NAME(const T *x, size_t n) {                                \
-    double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;  \
-    size_t i;                                                               \
-    for (i = 0; i + 8 <= n; i += 8) {                                       \
-      a0 += x[i]; a1 += x[i + 1]; a2 += x[i + 2]; a3 += x[i + 3];           \
-      a4 += x[i + 4]; a5 += x[i + 5]; a6 += x[i + 6]; a7 += x[i + 7];       \
-    }                                                                       \
-    for (; i < n; i++) a0 += x[i];                                          \
-    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));               \
+static double sum_f64(const double *x, size_t n) {
+  double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+  size_t i;
+  for (i = 0; i + 8 <= n; i += 8) {
+    a0 += x[i]; a1 += x[i + 1]; a2 += x[i + 2]; a3 += x[i + 3];
+    a4 += x[i + 4]; a5 += x[i + 5]; a6 += x[i + 6]; a7 += x[i + 7];
   }
-LG_SUMRUN(sum_f64, double)
+  for (; i < n; i++) a0 += x[i];
+  return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+}
 
 /* First i with x[i] == m, or with x[i] NaN when m is NaN; blocks of 16 so
  * the test vectorizes. */
@@ -433,7 +437,7 @@ static void reduce_cols(int op, lg_dtype dt, const char *x, size_t n, size_t inn
       } else {
         for (j = 0; j < w; j++) {
           double v = lg_get(dt, row, (int64_t)j);
-          if (acc[j] == acc[j] && (v != v || (op == LG_MAX ? v > acc[j] : v < acc[j]))) {
+          if (acc[j] == acc[j] && replaces(op, v, acc[j])) {
             acc[j] = v;
             at[j] = (int64_t)i;
           }
@@ -459,17 +463,13 @@ void lg_reduce(int op, lg_dtype dt, size_t outer, size_t n, size_t inner,
       int64_t at = 0;
       lg_set(dt, y, (int64_t)o, max_f32((const float *)base, n, &at));
       if (idx) idx[o] = at;
-    } else if (inner == 1) {
-      int64_t at = 0;
-      lg_set(dt, y, (int64_t)o, reduce_one(op, dt, base, n, 1, &at));
-      if (idx) idx[o] = at;
-    } else if (n > 0) {
+    } else if (inner > 1 && n > 0) {
       reduce_cols(op, dt, base, n, inner, (char *)y + o * inner * es, idx ? idx + o * inner : NULL);
-    } else {
+    } else {   /* the plain scan: the other max/min runs, and empty dims */
       size_t j;
       for (j = 0; j < inner; j++) {
         int64_t at = 0;
-        lg_set(dt, y, (int64_t)(o * inner + j), reduce_one(op, dt, base, 0, inner, &at));
+        lg_set(dt, y, (int64_t)(o * inner + j), reduce_one(op, dt, base + j * es, n, inner, &at));
         if (idx) idx[o * inner + j] = at;
       }
     }
