@@ -166,6 +166,15 @@ describe("the README", function()
   end)
 end)
 
+describe("docs/embedding.md", function()
+  it("shows examples/host/minimal.c as it is", function()
+    local text = assert(read("docs/embedding.md"))
+    local shown = text:match("\n```c\n(/%* minimal%.c.-\n)```\n")
+    assert.is_truthy(shown, "no ```c block starting with /* minimal.c")
+    assert.are.equal(read("examples/host/minimal.c"), shown)
+  end)
+end)
+
 describe("the snippets", function()
   it("are found, with their marks", function()
     local s = snippets("a\n<!-- norun -->\n\n```lua\nx()\n```\n```lua\nprint(1)\n```\n" ..
