@@ -125,7 +125,7 @@ bench: build/bench_kernels $(CORE)
 # Host programs that embed Lua and link lgrad through its C API (lgrad.h):
 # examples/host/*.c, each run and checking itself.
 LUA_LIB    ?= $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
-HOST_BIN   = build/host/minimal build/host/host build/host/threads build/host/pool
+HOST_BIN   = build/host/minimal build/host/host build/host/threads build/host/pool build/host/wrapgc
 build/host/%: examples/host/%.c src/lgrad.h src/lgrad_kernels.h $(CORE)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c99 $(OPT) $(WARN) -Isrc $(LUA_INC) -DLGRAD_LUA_DIR='"$(CURDIR)/lua"' -o $@ $< \

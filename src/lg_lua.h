@@ -63,9 +63,12 @@ LG_INTERNAL lg_tensor *lgL_check(lua_State *L, int arg);
  * the stack. dt < 0 converts to float32; otherwise a tensor argument must
  * have dtype dt and a converted one gets it. */
 LG_INTERNAL lg_tensor *lgL_checkin(lua_State *L, int arg, int dt);
-/* Charge nbytes about to be held outside the Lua heap by a tensor's
- * storage st (allocated or host memory its finalizer frees), so that the
- * collector runs often enough for them in every mode; may collect. */
+/* Memory outside the Lua heap that a tensor's finalizer frees (allocated
+ * blocks, host buffers with a release) is counted so that the collector
+ * runs often enough for it in every mode: lgL_pace before nbytes more are
+ * held (may collect, and so run finalizers or raise), lgL_charge once the
+ * storage st holds them (never fails). */
+LG_INTERNAL void lgL_pace(lua_State *L, size_t nbytes);
 LG_INTERNAL void lgL_charge(lua_State *L, lg_storage *st, size_t nbytes);
 /* Push a new contiguous tensor (elements uninitialised). */
 LG_INTERNAL lg_tensor *lgL_new(lua_State *L, lg_dtype dt, int ndim, const int64_t *size);

@@ -276,15 +276,22 @@ static void full_collect(lua_State *L, lg_extmem *m) {
   m->limit = m->live + floor;
 }
 
+/* Collect for extra bytes about to be held (0: already counted) and a new
+ * block of nbytes: fully past the limit, else an incremental step. */
+static void pace(lua_State *L, lg_extmem *m, size_t extra, size_t nbytes) {
+  size_t kb = nbytes >> 10;
+  if (m == NULL || !gc_running(L)) return;
+  if (m->live > m->limit || extra > m->limit - m->live) full_collect(L, m);
+  else if (kb > 0) lua_gc(L, LUA_GCSTEP, kb > 0x7fffffff ? 0x7fffffff : (int)kb);
+}
+
+void lgL_pace(lua_State *L, size_t nbytes) { pace(L, extmem(L), nbytes, nbytes); }
+
 void lgL_charge(lua_State *L, lg_storage *st, size_t nbytes) {
   lg_extmem *m = extmem(L);
-  size_t kb = nbytes >> 10;
   if (m == NULL || nbytes == 0) return;
   m->live += nbytes;
   st->acct = m;
-  if (!gc_running(L)) return;
-  if (m->live > m->limit) full_collect(L, m);
-  else if (kb > 0) lua_gc(L, LUA_GCSTEP, kb > 0x7fffffff ? 0x7fffffff : (int)kb);
 }
 
 static void release_storage(lua_State *L, lg_storage *s) {
@@ -324,6 +331,7 @@ static void alloc_block(lua_State *L, lg_tensor *t, int ndim, const int64_t *siz
   t->own.data = (char *)(((uintptr_t)block + 63) & ~(uintptr_t)63);
   t->st = &t->own;   /* from here its finalizer frees it, whatever fails */
   lgL_charge(L, &t->own, nbytes);
+  pace(L, m, 0, nbytes);
 }
 
 /* Push a new tensor of the given geometry with freshly allocated storage.
