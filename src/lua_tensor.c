@@ -83,6 +83,12 @@ int lgL_argerror(lua_State *L, int arg, const char *msg) {
   return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, name ? name : "?", msg);
 }
 
+int lgL_nomem(lua_State *L, const char *what) {
+  int self;
+  const char *name = running_name(L, &self);
+  return luaL_error(L, "%s: not enough memory for %s", name ? name : "lgrad", what);
+}
+
 int lgL_typeerror(lua_State *L, int arg, const char *expected) {
   const char *got;
   if (lgC_getmetafield(L, arg, "__name") == LUA_TSTRING) got = lua_tostring(L, -1);
