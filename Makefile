@@ -115,7 +115,11 @@ bench-threads: build/bench_threads
 	./build/bench_threads
 .PHONY: bench-threads
 
-bench: build/bench_kernels $(CORE)
+# The per-call floor bench.lua compares lgrad's small calls with.
+build/floor.so: bench/floor.c
+	$(CC) -std=c99 $(OPT) $(WARN) -fPIC -shared $(LUA_INC) -o $@ $< -lm
+
+bench: build/bench_kernels build/floor.so $(CORE)
 	@if /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
 	  /usr/bin/python3 bench/compare_torch.py > build/torch_bench.txt; \
 	else : > build/torch_bench.txt; fi

@@ -7,35 +7,47 @@
 local lg = require "lgrad"
 local REPS, N = 15, 200000
 
-local function median_us(f)
-  local t = {}
-  for r = 1, REPS do
-    local t0 = os.clock()
-    for _ = 1, N do f() end
-    t[r] = (os.clock() - t0) / N * 1e6
-  end
-  table.sort(t)
-  return t[(REPS + 1) // 2]
-end
-
+-- The floor (bench/floor.c, built by make bench): the least any binding
+-- does for a 3-element call. Each row times lgrad and the floor in turn,
+-- 15 times, and gives the medians and the median of the 15 ratios.
+package.cpath = "./build/?.so;" .. package.cpath
+local okf, floor = pcall(require, "floor")
 local x = lg.tensor({0.5, -1, 2}, "float32")
 local out = lg.tensor({0, 0, 0}, "float32")
+local fx, fo
+if okf then fx, fo = floor.new(0.5, -1, 2), floor.new(0, 0, 0) end
 local rows = {
-  {"sigmoid(x)", function() return lg.sigmoid(x) end},
-  {"sigmoid(x, out)", function() return lg.sigmoid(x, out) end},
+  {"sigmoid(x)", function() return lg.sigmoid(x) end, okf and function() return floor.sigmoid(fx) end},
+  {"sigmoid(x, out)", function() return lg.sigmoid(x, out) end,
+   okf and function() return floor.sigmoid(fx, fo) end},
+  {"softmax(x)", function() return lg.softmax(x) end, okf and function() return floor.sigmoid(fx) end},
+  {"softmax(x, 1, out)", function() return lg.softmax(x, 1, out) end,
+   okf and function() return floor.sigmoid(fx, fo) end},
 }
-if lg.softmax then
-  rows[#rows + 1] = {"softmax(x)", function() return lg.softmax(x) end}
+local function us_per_call(f)
+  local t0 = os.clock()
+  for _ = 1, N do f() end
+  return (os.clock() - t0) / N * 1e6
 end
-print(string.format("%-20s %10s %14s", "Lua call, 3 elems", "us/call", "KB alloc/1e5"))
+local function median(t) table.sort(t) return t[(#t + 1) // 2] end
+print(string.format("%-20s %10s %10s %8s %14s", "Lua call, 3 elems", "us/call", "floor us", "ratio",
+  "KB alloc/1e5"))
 for _, r in ipairs(rows) do
-  local us = median_us(r[2])
+  local a, b, q = {}, {}, {}
+  for i = 1, REPS do
+    a[i] = us_per_call(r[2])
+    if r[3] then b[i] = us_per_call(r[3]); q[i] = a[i] / b[i] end
+  end
   collectgarbage("collect"); collectgarbage("stop")
   local k0 = collectgarbage("count")
   for _ = 1, 100000 do r[2]() end
   local kb = collectgarbage("count") - k0
   collectgarbage("restart")
-  print(string.format("%-20s %10.3f %14.1f", r[1], us, kb))
+  if r[3] then
+    print(string.format("%-20s %10.3f %10.3f %8.2f %14.1f", r[1], median(a), median(b), median(q), kb))
+  else
+    print(string.format("%-20s %10.3f %10s %8s %14.1f", r[1], median(a), "-", "-", kb))
+  end
 end
 
 -- Large tensors through the binding (median of 15 calls, ns per element).

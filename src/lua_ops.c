@@ -398,17 +398,17 @@ static const luaL_Reg methods[] = {
 void lgL_open_ops(lua_State *L, int mod, int meth) {
   lgL_register(L, mod, funcs, meth, methods);
   luaL_getmetatable(L, LG_TENSOR_MT);
-  lua_pushcfunction(L, l_add);
+  lgL_pushfunc(L, l_add, 0);
   lua_setfield(L, -2, "__add");
-  lua_pushcfunction(L, l_sub);
+  lgL_pushfunc(L, l_sub, 0);
   lua_setfield(L, -2, "__sub");
-  lua_pushcfunction(L, l_mul);
+  lgL_pushfunc(L, l_mul, 0);
   lua_setfield(L, -2, "__mul");
-  lua_pushcfunction(L, l_div);
+  lgL_pushfunc(L, l_div, 0);
   lua_setfield(L, -2, "__div");
-  lua_pushcfunction(L, l_unm);
+  lgL_pushfunc(L, l_unm, 0);
   lua_setfield(L, -2, "__unm");
-  lua_pushcfunction(L, l_powmm);
+  lgL_pushfunc(L, l_powmm, 0);
   lua_setfield(L, -2, "__pow");
   lua_pop(L, 1);
 }

@@ -33,17 +33,19 @@ void lg_contiguous_strides(int ndim, const int64_t *size, int64_t *stride) {
   }
 }
 
-int lg_is_contiguous(const lg_array *a) {
+int lg_contiguous_layout(int ndim, const int64_t *size, const int64_t *stride) {
   int64_t s = 1;
   int i;
-  for (i = 0; i < a->ndim; i++)
-    if (a->size[i] == 0) return 1;   /* nothing to lay out, as in PyTorch */
-  for (i = a->ndim - 1; i >= 0; i--) {
-    if (a->size[i] != 1 && a->stride[i] != s) return 0;
-    s *= a->size[i];
+  for (i = 0; i < ndim; i++)
+    if (size[i] == 0) return 1;   /* nothing to lay out, as in PyTorch */
+  for (i = ndim - 1; i >= 0; i--) {
+    if (size[i] != 1 && stride[i] != s) return 0;
+    s *= size[i];
   }
   return 1;
 }
+
+int lg_is_contiguous(const lg_array *a) { return lg_contiguous_layout(a->ndim, a->size, a->stride); }
 
 int lg_broadcast_shape(int na, const int64_t *sa, int nb, const int64_t *sb,
                        int *nout, int64_t *sout) {

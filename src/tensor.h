@@ -25,6 +25,7 @@ LG_INTERNAL size_t lg_dtype_size(lg_dtype dt);
 LG_INTERNAL int lg_numel(int ndim, const int64_t *size, int64_t *n);
 LG_INTERNAL void lg_contiguous_strides(int ndim, const int64_t *size, int64_t *stride);
 LG_INTERNAL int lg_is_contiguous(const lg_array *a);
+LG_INTERNAL int lg_contiguous_layout(int ndim, const int64_t *size, const int64_t *stride);
 /* NumPy broadcasting of two shapes; LG_EVALUE if they are incompatible. */
 LG_INTERNAL int lg_broadcast_shape(int na, const int64_t *sa, int nb,
                                    const int64_t *sb, int *nout, int64_t *sout);
