@@ -39,6 +39,7 @@ build = {
     ["lgrad.plot"] = "lua/lgrad/plot.lua",
     ["lgrad.check"] = "lua/lgrad/check.lua",
     ["lgrad.busted"] = "lua/lgrad/busted.lua",
+    ["lgrad.raise"] = "lua/lgrad/raise.lua",
   },
   -- The C API headers for host programs (README.md, "Embedding"): they land in
   -- the rock's conf dir, `$(luarocks show --rock-dir lgrad)/conf`.

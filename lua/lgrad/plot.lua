@@ -9,6 +9,7 @@ local floor, ceil, abs, log = math.floor, math.ceil, math.abs, math.log
 local max, min, huge = math.max, math.min, math.huge
 local format, rep, concat = string.format, string.rep, table.concat
 local unpack = table.unpack or unpack
+local raise = require "lgrad.raise"
 
 local plot = {}
 
@@ -37,7 +38,7 @@ local function api(name, impl)
     if r[1] then return unpack(r, 2, r.n) end
     local e = r[2]
     if getmetatable(e) == Bad then
-      error(format("bad argument #%d to '%s' (%s)", e.argn, name, e.msg), 2)
+      raise(format("bad argument #%d to '%s' (%s)", e.argn, name, e.msg), 2)
     end
     error(e, 0)   -- an error raised by user code (e.g. f in regions): pass it on
   end
@@ -899,10 +900,10 @@ plot.regions = api("regions", regions_impl)
 --- Writes a plot (or any string) to path and returns path.
 function plot.save(path, svg)
   if type(path) ~= "string" then
-    error("bad argument #1 to 'save' (string expected, got " .. type(path) .. ")", 2)
+    raise("bad argument #1 to 'save' (string expected, got " .. type(path) .. ")", 2)
   end
   if type(svg) ~= "string" then
-    error("bad argument #2 to 'save' (string expected, got " .. type(svg) .. ")", 2)
+    raise("bad argument #2 to 'save' (string expected, got " .. type(svg) .. ")", 2)
   end
   local f, err = io.open(path, "wb")
   local ok, cok
@@ -911,7 +912,7 @@ function plot.save(path, svg)
     cok, err = f:close()
     ok = ok and cok
   end
-  if not ok then error("plot.save: cannot write " .. tostring(err or path), 2) end
+  if not ok then raise("plot.save: cannot write " .. tostring(err or path), 2) end
   return path
 end
 
