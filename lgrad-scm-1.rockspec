@@ -29,7 +29,7 @@ build = {
         "src/kernels/vfast.c", "src/kernels/vfast_portable.c", "src/kernels/vfast_avx2.c",
         "src/kernels/vfast_avx512.c",
         "src/lua_api.c", "src/lgrad_kernels.c",
-        "src/pool.c", "src/lua_threads.c",
+        "src/pool.c", "src/lua_threads.c", "src/lua_npy.c", "src/npy.c",
       },
       incdirs = { "src" },
       -- lg.set_num_threads' worker threads (src/pool.c)

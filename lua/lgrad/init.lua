@@ -165,6 +165,95 @@ function lg.accuracy(z, y)
   return lg.eq(pred, y):sum() / n
 end
 
+-- .npy files -----------------------------------------------------------
+-- NumPy's format (numpy.lib.format): "\x93NUMPY", version, header length,
+-- a Python dict literal {'descr': '<f4', 'fortran_order': False,
+-- 'shape': (2, 3), } padded with spaces to a multiple of 64 bytes, then the
+-- elements. lgrad reads float32/float64 of either byte order, C or Fortran
+-- order, 0-8 dims (versions 1-3), and writes version 1.0, C order, native.
+
+function lg.save_npy(t, path)
+  check_open(1, "save_npy", t)
+  if type(path) ~= "string" then argerror(2, "save_npy", "string expected, got " .. type(path)) end
+  local data, order = core._npy_encode(t)
+  local dims = {}
+  for i, n in ipairs(t:shape()) do dims[i] = ("%d"):format(n) end
+  local shape = #dims == 1 and "(" .. dims[1] .. ",)" or "(" .. table.concat(dims, ", ") .. ")"
+  local h = ("{'descr': '%s%s', 'fortran_order': False, 'shape': %s, }")
+    :format(order, t:dtype() == "float64" and "f8" or "f4", shape)
+  h = h .. (" "):rep((64 - (10 + #h + 1) % 64) % 64) .. "\n"
+  local f, e = io.open(path, "wb")
+  local ok = f and f:write("\147NUMPY\1\0", string.char(#h % 256, math.floor(#h / 256)), h, data)
+  if f then
+    local cok, ce = f:close()
+    if ok then ok, e = cok, ce end
+  end
+  if not ok then argerror(2, "save_npy", "cannot write " .. tostring(e or path)) end
+  return path
+end
+
+local NATIVE = select(2, core._npy_encode(core.zeros(0)))
+
+local function le_int(s, i, n)   -- n bytes at i, little-endian
+  local v = 0
+  for k = n - 1, 0, -1 do v = v * 256 + s:byte(i + k) end
+  return v
+end
+
+function lg.load_npy(path)
+  if type(path) ~= "string" then argerror(1, "load_npy", "string expected, got " .. type(path)) end
+  local f, e = io.open(path, "rb")
+  if not f then argerror(1, "load_npy", "cannot open " .. tostring(e)) end
+  local s = f:read("*a")
+  f:close()
+  local function bad(msg) argerror(1, "load_npy", path .. ": " .. msg, 1) end
+  if s == nil then bad("cannot read") end
+  if s:sub(1, 6) ~= "\147NUMPY" then bad("not a .npy file (no \\x93NUMPY magic)") end
+  local major = s:byte(7)
+  local hl = major == 1 and 2 or 4
+  if major ~= 1 and major ~= 2 and major ~= 3 then bad("unsupported .npy version " .. tostring(major)) end
+  if #s < 8 + hl then bad("truncated header") end
+  local hlen = le_int(s, 9, hl)
+  local start = 8 + hl + hlen   -- 0-based offset of the data
+  if #s < start then bad("truncated header") end
+  local h = s:sub(9 + hl, start)
+  local function field(name, pat)
+    return h:match("['\"]" .. name .. "['\"]%s*:%s*" .. pat)
+  end
+  local descr, fortran, shape = field("descr", "['\"]([^'\"]*)['\"]"), field("fortran_order", "(%a+)"),
+    field("shape", "%(([^%)]*)%)")
+  if not h:match("^%s*{") or not (descr and fortran and shape) then
+    bad("header is not a dict with 'descr', 'fortran_order' and 'shape'")
+  end
+  local order, kind = descr:match("^([<>=]?)(f[48])$")
+  if not order then
+    bad(("dtype '%s' is not float32 or float64 ('<f4', '>f4', '<f8', '>f8')"):format(descr))
+  end
+  if order == "" or order == "=" then order = NATIVE end
+  if fortran ~= "True" and fortran ~= "False" then bad("fortran_order must be True or False") end
+  local dims, list = {}, shape:gsub("%s", ""):gsub(",$", "")
+  if list ~= "" then
+    for item in (list .. ","):gmatch("([^,]*),") do
+      if not item:match("^%d+L?$") or #item > 16 then bad("shape (" .. shape .. ") is not a tuple of sizes") end
+      dims[#dims + 1] = tonumber((item:gsub("L", "")))
+    end
+  end
+  if #dims > 8 then bad(("%d dims, lgrad has at most 8"):format(#dims)) end
+  local n = #dims
+  local stored = dims
+  if fortran == "True" then   -- Fortran order is C order of the reversed shape
+    stored = {}
+    for i = 1, n do stored[i] = dims[n + 1 - i] end
+  end
+  local ok, t = pcall(core._npy_decode, s, start, order, kind == "f8" and "float64" or "float32", stored)
+  if not ok then bad((tostring(t):gsub("^.-%((.*)%)$", "%1"))) end
+  if fortran == "True" and n > 1 then
+    for i = 1, math.floor(n / 2) do t = t:transpose(i, n + 1 - i) end
+    t = t:contiguous()
+  end
+  return t
+end
+
 -- Printing ------------------------------------------------------------
 -- torch.set_printoptions' names and defaults. precision is digits after
 -- the point (fixed) or of the mantissa (scientific); left at its default,
