@@ -38,7 +38,8 @@ lg.seed(42)
 print(lg.randn(2, 4))
 
 if lg.softmax then
-  section("The seed article's softmax example")
+  section("The softmax example of " .. '"AI 系列: 激活函数 & Softmax 函数"')
+  print("(ningg.top, 2025-04-12, https://ningg.top/ai-series-softmax-intro/)")
   local z = lg.tensor{2.0, 1.0, 0.1}
   print("logits", list(z))
   print("softmax", lg.softmax(z))
