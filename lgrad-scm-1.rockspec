@@ -5,6 +5,7 @@ source = {
   url = "git+https://github.com/lgrad/lgrad.git",
 }
 description = {
+  homepage = "https://github.com/lgrad/lgrad",
   summary = "Float tensors, activations, softmax and cross-entropy with their gradients",
   detailed = [[
 lgrad gives Lua float32/float64 tensors and the math at the top of a
@@ -47,6 +48,9 @@ build = {
     conf = { "src/lgrad.h", "src/lgrad_kernels.h" },
   },
 }
+-- The suite runs through the busted on PATH (Debian's lua-busted), so
+-- `luarocks test` works offline; tools/luarocks_test.lua says what is missing.
 test = {
-  type = "busted",
+  type = "command",
+  script = "tools/luarocks_test.lua",
 }
