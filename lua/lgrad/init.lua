@@ -76,7 +76,10 @@ function lg.one_hot(indices, num_classes, dtype)
   if num_classes * math.max(n, 1) > 2^48 then   -- lgrad's size limit, before zeros says it
     argerror(2, "one_hot", "tensor too large")
   end
-  local t = lg.zeros(n, num_classes, dtype)
+  local ok, t = pcall(lg.zeros, n, num_classes, dtype)
+  if not ok then   -- zeros' message, as one_hot's and at the caller's line
+    raise((tostring(t):gsub("^.-zeros: ", "one_hot: ")), 2)
+  end
   for i = 1, n do
     local c = list[i]
     if type(c) ~= "number" or c ~= math.floor(c) or c < 1 or c > num_classes then
@@ -90,34 +93,25 @@ function lg.one_hot(indices, num_classes, dtype)
 end
 
 -- zeros_like(t [, dtype]) and friends: t's shape, t's dtype unless given.
-local function like(fname, make)
+-- An allocation failure names the _like function, at the caller's line.
+local function like(fname, make, dtype_arg)
   return function(t, ...)
     check_open(1, fname, t)
-    local r = make(t:shape(), t:dtype(), ...)   -- not a tail call: make's errors count it
+    local dtype = select(dtype_arg - 1, ...)
+    check_dtype(dtype_arg, fname, dtype)
+    if fname == "full_like" and type((...)) ~= "number" then
+      argerror(2, fname, "number expected, got " .. type((...)))
+    end
+    local ok, r = pcall(make, t:shape(), dtype or t:dtype(), ...)
+    if not ok then raise((tostring(r):gsub("^.-%f[%w_][%w_]+: not enough memory", fname .. ": not enough memory")), 2) end
     return r
   end
 end
-lg.zeros_like = like("zeros_like", function(shape, dt, dtype)
-  check_dtype(2, "zeros_like", dtype, 1)
-  return lg.zeros(shape, dtype or dt)
-end)
-lg.ones_like = like("ones_like", function(shape, dt, dtype)
-  check_dtype(2, "ones_like", dtype, 1)
-  return lg.ones(shape, dtype or dt)
-end)
-lg.randn_like = like("randn_like", function(shape, dt, dtype)
-  check_dtype(2, "randn_like", dtype, 1)
-  return lg.randn(shape, dtype or dt)
-end)
-lg.rand_like = like("rand_like", function(shape, dt, dtype)
-  check_dtype(2, "rand_like", dtype, 1)
-  return lg.rand(shape, dtype or dt)
-end)
-lg.full_like = like("full_like", function(shape, dt, value, dtype)
-  if type(value) ~= "number" then argerror(2, "full_like", "number expected, got " .. type(value), 1) end
-  check_dtype(3, "full_like", dtype, 1)
-  return lg.full(shape, value, dtype or dt)
-end)
+lg.zeros_like = like("zeros_like", function(shape, dt) return lg.zeros(shape, dt) end, 2)
+lg.ones_like = like("ones_like", function(shape, dt) return lg.ones(shape, dt) end, 2)
+lg.randn_like = like("randn_like", function(shape, dt) return lg.randn(shape, dt) end, 2)
+lg.rand_like = like("rand_like", function(shape, dt) return lg.rand(shape, dt) end, 2)
+lg.full_like = like("full_like", function(shape, dt, value) return lg.full(shape, value, dt) end, 3)
 
 -- accuracy(z, y): the fraction of samples whose argmax over the last dim
 -- of z is the target; y as the losses take it (a class index for 1-d z,
