@@ -19,6 +19,7 @@ local function elements(s)
 end
 
 describe("printing", function()
+  before_each(function() lg.set_printoptions { profile = "default" } end)
   after_each(function() lg.set_printoptions { profile = "default" } end)
 
   it("has torch's option names and defaults", function()
