@@ -1,4 +1,5 @@
--- The seed's derivation of dL/dz for softmax + cross-entropy, checked step by
+-- The derivation of dL/dz in "AI 系列: 激活函数 & Softmax 函数" (ningg.top,
+-- 2025-04-12, https://ningg.top/ai-series-softmax-intro/) for softmax + cross-entropy, checked step by
 -- step against numeric derivatives (lg.gradcheck, float64 central differences)
 -- on random logits.
 --

@@ -147,6 +147,7 @@ LG_INTERNAL void lgL_open_act(lua_State *L, int mod, int meth);
 LG_INTERNAL void lgL_open_softmax(lua_State *L, int mod, int meth);
 LG_INTERNAL void lgL_open_loss(lua_State *L, int mod, int meth);
 LG_INTERNAL void lgL_open_threads(lua_State *L, int mod, int meth);
+LG_INTERNAL void lgL_open_npy(lua_State *L, int mod, int meth);
 
 /* The state's worker pool (lua_threads.c) for a job of work elements:
  * NULL (run inline) when work is small or set_num_threads left 1. Call

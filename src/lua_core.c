@@ -31,6 +31,7 @@ int luaopen_lgrad_core(lua_State *L) {
   lgL_open_softmax(L, mod, meth);
   lgL_open_loss(L, mod, meth);
   lgL_open_threads(L, mod, meth);
+  lgL_open_npy(L, mod, meth);
   lgL_register_names(L, meth - 1);   /* metamethods, for 5.1/LuaJIT */
   lgL_register_names(L, meth);
   lgL_register_names(L, mod);   /* module names win where both have one */

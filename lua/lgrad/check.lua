@@ -12,6 +12,7 @@
 --
 -- This module needs only lgrad.core (not lgrad itself, which re-exports it).
 local core = require "lgrad.core"
+local raise = require "lgrad.raise"
 
 local M = {}
 
@@ -38,7 +39,7 @@ local function public(name, impl)
     if r[1] then return unpack(r, 2, r.n) end
     local e = r[2]
     if getmetatable(e) == ArgErr then
-      error(("bad argument #%d to '%s' (%s)"):format(e.n, name, e.msg), 2)
+      raise(("bad argument #%d to '%s' (%s)"):format(e.n, name, e.msg), 2)
     end
     error(e, 0)   -- an error raised by f itself: passed on unchanged
   end
