@@ -510,6 +510,32 @@ describe("lg.grad errors", function()
     assert.matches("traced exponent", grad_err(function(t) return (x ^ t):sum() end, x), 1, true)
   end)
 
+  it("lgrad's own argument errors read as outside lg.grad, at f's line", function()
+    local cases = {
+      function(t) local y = lg.softmax(t, 5) return y end,
+      function(t) local y = t:softmax(5) return y end,
+      function(t) local y = t:pow("a") return y end,
+      function(t) local y = lg.pow(t, "a") return y end,
+      function(t) local y = t:transpose(1, 9) return y end,
+      function(t) local y = t:sum(7) return y end,
+      function(t) local y = t:max(9) return y end,
+      function(t) local y = t[9] return y end,
+      function(t) local y = t:get(9, 9) return y end,
+      function(t) local y = t:reshape(7) return y end,
+      function(t) local y = t:tanh(3) return y end,
+      function(t) local y = lg.elu(t, { bogus = 1 }) return y end,
+      function(t) local y = t + lg.ones(2) return y end,
+      function(t) local y = lg.matmul(t, lg.ones(3, 3, D)) return y end,
+      function(t) local y = lg.cross_entropy(t, { 1, 9 }) return y end,
+    }
+    for i, f in ipairs(cases) do
+      local _, plain = pcall(f, x)
+      local _, traced = pcall(lg.grad(f), x)
+      assert.matches("autograd_spec%.lua:%d+: ", traced, 1, false, "case " .. i)
+      assert.are.equal((plain:gsub("^[^:]*:%d+: ", "")), (traced:gsub("^[^:]*:%d+: ", "")), "case " .. i)
+    end
+  end)
+
   it("targets, options, out tensors and in-place writes", function()
     assert.matches("no gradient of 'cross_entropy' with respect to its target",
       grad_err(function(t) return lg.cross_entropy(x, lg.softmax(t)) end, x), 1, true)

@@ -36,13 +36,38 @@ end
 local load_ = loadstring or load
 local function as(name, f)
   return load_(("local T = ... return function(...) local a, b = T.%s(...) return a, b end")
-    :format(name))({ [name] = f })
+    :format(name), "=lgrad.autograd")({ [name] = f })
 end
 local named = setmetatable({}, { __index = function(t, name)
   local f = as(name, C[name])
   t[name] = f
   return f
 end })
+
+local mnamed = setmetatable({}, { __index = function(t, name)   -- tensor methods
+  local f = as(name, Mth[name])
+  t[name] = f
+  return f
+end })
+local index = load_("return function(t, k) local v = t[k] return v end", "=lgrad.autograd")()
+
+-- A traced forward call: call(...) through a stub of as(), its error (if
+-- any) raised again at the line of f that made the call (run <- rule <- f).
+-- m: the call was a method call, so self is not counted among the arguments.
+local function renumber(n, name)
+  n = tonumber(n) - 1
+  if n == 0 then return ("calling '%s' on bad self"):format(name) end
+  return ("bad argument #%d to '%s'"):format(n, name)
+end
+
+local function run(m, call, ...)
+  local ok, a, b = pcall(call, ...)
+  if ok then return a, b end
+  if type(a) ~= "string" then error(a, 0) end
+  a = a:gsub("^lgrad%.autograd:%d+: ", "")
+  if m then a = a:gsub("^bad argument #(%d+) to '([^']*)'", renumber) end
+  error(a, 3)
+end
 
 -- Proxies ----------------------------------------------------------------
 -- Fields: v (the value: a tensor or a number), tape (the trace it belongs
@@ -157,7 +182,7 @@ local function const(x, other)
   return x
 end
 
-local function binary(name)
+local function binary(name, m)
   local orig, call, lop, bk = C[name], named[name], lua_op[name], binback[name]
   return function(a, b, out)
     local pa, pb = isp(a), isp(b)
@@ -167,7 +192,7 @@ local function binary(name)
     va, vb = const(va, vb), const(vb, va)
     local y
     if type(va) == "number" and type(vb) == "number" then y = lop(va, vb)
-    else y = call(va, vb) end
+    else y = run(m, call, va, vb) end
     return record(y, function(g) return bk(g, va, vb, pa, pb, y) end, pa and a, pb and b)
   end
 end
@@ -191,37 +216,39 @@ local unary_rules = {
   abs = { math.abs, function(g, x) return mul(g, sign(x)) end },
 }
 
-local function unary(name)
+local function unary(name, m, unm)
   local orig, call, r = C[name], named[name], unary_rules[name]
   local lua_f, bk = r[1], r[2]
   return function(x, out)
+    if unm then out = nil end   -- Lua passes the operand twice to __unm
     if not isp(x) then return orig(x, out) end
     if out ~= nil then no_out(name) end
     local v = x.v
-    local y = type(v) == "number" and lua_f(v) or call(v)
+    local y = type(v) == "number" and lua_f(v) or run(m, call, v)
     return record(y, function(g) return bk(g, v, y) end, x)
   end
 end
 
-local function pow(x, p, out)
-  if isp(p) then fail("'pow' with a traced exponent has no gradient", 2) end
+local function make_pow(m) return function(x, p, out)
+  if isp(p) then fail("'^' with a traced exponent has no gradient", 2) end
   if not isp(x) then return C.pow(x, p, out) end
   if out ~= nil then no_out("pow") end
   local v = x.v
-  local y = type(v) == "number" and v ^ p or named.pow(v, p)
+  local y = type(v) == "number" and v ^ p or run(m, named.pow, v, p)
   return record(y, function(g)
     if p == 0 then return type(v) == "number" and 0 or C.zeros(v:shape(), v:dtype()) end
     if p == 1 then return g end
     if type(v) == "number" then return g * p * v ^ (p - 1) end
     return C.mul(C.mul(C.pow(v, p - 1), p), g)
   end, x)
-end
+end end
+local pow = make_pow(false)
 
 -- Activations ------------------------------------------------------------
 -- lg.NAME(x, params...) with its kernel NAME_backward(g, x, params...);
 -- sigmoid and tanh use the saved output instead.
 
-local function activation(name)
+local function activation(name, m)
   local orig, call, bwd = C[name], named[name], C[name .. "_backward"]
   local from_y = C[name .. "_backward_from_output"]
   return function(x, ...)
@@ -243,7 +270,7 @@ local function activation(name)
     local v = x.v
     local num = type(v) == "number"
     if num then v = C.tensor(v, "float64") end
-    local y = call(v, unpack(params, 1, params.n))
+    local y = run(m, call, v, unpack(params, 1, params.n))
     local out = num and y:item() or y
     return record(out, function(g)
       if num then g = C.tensor(g, "float64") end
@@ -268,30 +295,30 @@ local function keep_shape(t, d)
   return s
 end
 
-local function softmax_like(name, back)
+local function softmax_like(name, back, m)
   local orig, call = C[name], named[name]
   return function(z, dim, out)
     if not isp(z) then return orig(z, dim, out) end
     if out ~= nil then no_out(name) end
     if isp(dim) then no_grad(name) end
     local v = z.v
-    local y = call(v, dim)
+    local y = run(m, call, v, dim)
     return record(y, function(g) return back(g, y, dim) end, z)
   end
 end
 
-local function logsumexp(z, dim, keepdim, out)
+local function make_logsumexp(m) return function(z, dim, keepdim, out)
   if not isp(z) then return C.logsumexp(z, dim, keepdim, out) end
   if out ~= nil then no_out("logsumexp") end
   local v = z.v
-  local y = named.logsumexp(v, dim, keepdim)
+  local y = run(m, named.logsumexp, v, dim, keepdim)
   return record(y, function(g)
     local p = C.softmax(v, dim)
     if v:dim() == 0 then return C.mul(p, g) end
     if not keepdim then g = g:reshape(keep_shape(v, norm_dim(v, dim))) end
     return C.mul(p, g)
   end, z)
-end
+end end
 
 -- Losses -----------------------------------------------------------------
 -- The forward calls the fused NAME_grad kernel, which returns dL/dz with
@@ -320,7 +347,7 @@ local function loss(name, per_row)
     end
     if out ~= nil then no_out(name) end
     local v = z.v
-    local gz, l = call(v, y, opts)
+    local gz, l = run(false, call, v, y, opts)
     return record(l, function(g)
       if type(g) == "number" then
         if g == 1 then return gz end
@@ -335,13 +362,13 @@ end
 
 -- Matrix products ----------------------------------------------------------
 
-local function matmul(a, b, out)
+local function make_matmul(m) return function(a, b, out)
   local pa, pb = isp(a), isp(b)
   if not (pa or pb) then return C.matmul(a, b, out) end
   if out ~= nil then no_out("matmul") end
   local va, vb = val(a), val(b)
   va, vb = const(va, vb), const(vb, va)
-  local y = named.matmul(va, vb)
+  local y = run(m, named.matmul, va, vb)
   return record(y, function(g)
     local da, db = va:dim(), vb:dim()
     local ga, gb
@@ -360,17 +387,17 @@ local function matmul(a, b, out)
     end
     return ga, gb
   end, pa and a, pb and b)
-end
+end end
 
-local function dot(a, b)
+local function make_dot(m) return function(a, b)
   local pa, pb = isp(a), isp(b)
   if not (pa or pb) then return C.dot(a, b) end
   local va, vb = val(a), val(b)
   va, vb = const(va, vb), const(vb, va)
-  local y = named.dot(va, vb)
+  local y = run(m, named.dot, va, vb)
   return record(y, function(g) return pa and C.mul(vb, g), pb and C.mul(va, g) end,
     pa and a, pb and b)
-end
+end end
 
 local function outer(a, b, out)
   local pa, pb = isp(a), isp(b)
@@ -378,26 +405,38 @@ local function outer(a, b, out)
   if out ~= nil then no_out("outer") end
   local va, vb = val(a), val(b)
   va, vb = const(va, vb), const(vb, va)
-  local y = named.outer(va, vb)
+  local y = run(false, named.outer, va, vb)
   return record(y, function(g) return pa and C.matmul(g, vb), pb and C.matmul(va, g) end,
     pa and a, pb and b)
 end
 
--- The rules by name: functions of lg and methods of traced tensors.
-local rules = {
-  add = binary("add"), sub = binary("sub"), mul = binary("mul"), div = binary("div"),
-  neg = unary("neg"), exp = unary("exp"), log = unary("log"), sqrt = unary("sqrt"),
-  abs = unary("abs"), pow = pow,
-  matmul = matmul, dot = dot, outer = outer,
-  softmax = softmax_like("softmax", function(g, p, dim) return C.softmax_backward(g, p, dim) end),
-  log_softmax = softmax_like("log_softmax",
-    function(g, lp, dim) return C.log_softmax_backward(g, lp, dim) end),
-  logsumexp = logsumexp,
-  cross_entropy = loss("cross_entropy", true),
-  nll_loss = loss("nll_loss", true),
-  binary_cross_entropy_with_logits = loss("binary_cross_entropy_with_logits", false),
+-- The rules by name, made twice: as functions of lg, and as methods of
+-- traced tensors (which number their arguments without self).
+local makers = {
+  add = function(m) return binary("add", m) end, sub = function(m) return binary("sub", m) end,
+  mul = function(m) return binary("mul", m) end, div = function(m) return binary("div", m) end,
+  neg = function(m) return unary("neg", m) end, exp = function(m) return unary("exp", m) end,
+  log = function(m) return unary("log", m) end, sqrt = function(m) return unary("sqrt", m) end,
+  abs = function(m) return unary("abs", m) end, pow = make_pow,
+  matmul = make_matmul, dot = make_dot, logsumexp = make_logsumexp,
+  outer = function() return outer end,
+  softmax = function(m)
+    return softmax_like("softmax", function(g, p, dim) return C.softmax_backward(g, p, dim) end, m)
+  end,
+  log_softmax = function(m)
+    return softmax_like("log_softmax", function(g, lp, dim) return C.log_softmax_backward(g, lp, dim) end, m)
+  end,
+  cross_entropy = function() return loss("cross_entropy", true) end,
+  nll_loss = function() return loss("nll_loss", true) end,
+  binary_cross_entropy_with_logits = function() return loss("binary_cross_entropy_with_logits", false) end,
 }
-for _, name in ipairs(core.activations) do rules[name] = activation(name) end
+for _, name in ipairs(core.activations) do makers[name] = function(m) return activation(name, m) end end
+local rules, pm = {}, {}
+for name, make in pairs(makers) do
+  rules[name] = make(false)
+  if Mth[name] then pm[name] = make(true) end
+end
+local unm = unary("neg", false, true)
 
 -- Functions whose results carry no gradient: traced arguments are read.
 local reads = { allclose = true, equal = true, seed = true, set_num_threads = true,
@@ -405,10 +444,6 @@ local reads = { allclose = true, equal = true, seed = true, set_num_threads = tr
 
 -- Methods of traced tensors ------------------------------------------------
 
-local pm = {}
-for name, f in pairs(rules) do
-  if Mth[name] then pm[name] = f end
-end
 
 -- Reads: values, not gradients (like torch's .tolist()).
 for _, k in ipairs({ "shape", "size", "dim", "numel", "dtype", "stride", "is_contiguous",
@@ -426,22 +461,22 @@ end
 function pm.reshape(self, ...)
   local v = self.v
   local s = num_or_tensor_shape(v)
-  return record(v:reshape(...), function(g) return passed(g:reshape(s)) end, self)
+  return record(run(true, mnamed.reshape, v, ...), function(g) return passed(g:reshape(s)) end, self)
 end
 function pm.view(self, ...)
   local v = self.v
   local s = num_or_tensor_shape(v)
-  return record(v:view(...), function(g) return passed(g:reshape(s)) end, self)
+  return record(run(true, mnamed.view, v, ...), function(g) return passed(g:reshape(s)) end, self)
 end
 function pm.transpose(self, a, b)
   local v = self.v
   num_or_tensor_shape(v)
-  return record(v:transpose(a, b), function(g) return passed(g:transpose(a, b)) end, self)
+  return record(run(true, mnamed.transpose, v, a, b), function(g) return passed(g:transpose(a, b)) end, self)
 end
 function pm.t(self)
   local v = self.v
   num_or_tensor_shape(v)
-  return record(v:t(), function(g) return passed(g:dim() == 2 and g:t() or g) end, self)
+  return record(run(true, mnamed.t, v), function(g) return passed(g:dim() == 2 and g:t() or g) end, self)
 end
 function pm.contiguous(self)
   num_or_tensor_shape(self.v)
@@ -455,7 +490,7 @@ function pm.astype(self, dt)
   local v = self.v
   num_or_tensor_shape(v)
   local from = v:dtype()
-  return record(v:astype(dt), function(g)
+  return record(run(true, mnamed.astype, v, dt), function(g)
     if g:dtype() == from then return passed(g) end
     return g:astype(from)
   end, self)
@@ -471,7 +506,7 @@ function pm.get(self, ...)
   local v = self.v
   num_or_tensor_shape(v)
   local idx = pack(...)
-  local y = v:get(...)
+  local y = run(true, mnamed.get, v, ...)
   return record(y, function(g)
     local z = C.zeros(v:shape(), v:dtype())
     idx[idx.n + 1] = g
@@ -482,7 +517,7 @@ end
 function pm.item(self)
   local v = self.v
   num_or_tensor_shape(v)
-  return record(v:item(), function(g) return C.full(v:shape(), g, v:dtype()) end, self)
+  return record(run(true, mnamed.item, v), function(g) return C.full(v:shape(), g, v:dtype()) end, self)
 end
 
 -- Reductions
@@ -499,7 +534,7 @@ end
 function pm.sum(self, dim, keepdim)
   local v = self.v
   num_or_tensor_shape(v)
-  local y = v:sum(dim, keepdim)
+  local y = run(true, mnamed.sum, v, dim, keepdim)
   if dim == nil then return record(y, reduce_all_back(v, 1), self) end
   local d = norm_dim(v, dim)
   return record(y, function(g) return spread(v, d, keepdim, g, 1) end, self)
@@ -508,7 +543,7 @@ end
 function pm.mean(self, dim, keepdim)
   local v = self.v
   num_or_tensor_shape(v)
-  local y = v:mean(dim, keepdim)
+  local y = run(true, mnamed.mean, v, dim, keepdim)
   if dim == nil then return record(y, reduce_all_back(v, 1 / v:numel()), self) end
   local d = norm_dim(v, dim)
   local n = v:dim() > 0 and v:size(d) or 1
@@ -523,7 +558,7 @@ local function extreme(name)
     local v = self.v
     num_or_tensor_shape(v)
     if dim == nil then
-      local y = Mth[name](v, dim, keepdim)
+      local y = run(true, mnamed[name], v, dim, keepdim)
       return record(y, function(g)
         -- 1 where v equals y: v - y (or y - v) is never > 0 there
         local diff = name == "max" and C.sub(y, v) or C.sub(v, y)
@@ -531,7 +566,7 @@ local function extreme(name)
         return C.mul(mask, g / mask:sum())
       end, self)
     end
-    local y, idx = Mth[name](v, dim, keepdim)
+    local y, idx = run(true, mnamed[name], v, dim, keepdim)
     local d = norm_dim(v, dim)
     return record(y, function(g)
       local shape = v:shape()
@@ -563,18 +598,14 @@ P.__index = function(self, k)
   if type(k) == "number" then   -- x[i]: a number (1-d) or a row view
     local v = self.v
     num_or_tensor_shape(v)
-    local y = v[k]
+    local y = run(false, index, v, k)
     return record(y, function(g) return put(v:shape(), v:dtype(), g, k) end, self)
   end
   return pm[k]
 end
 P.__newindex = function() fail("a traced tensor cannot be assigned to (in-place writes have no gradient)", 2) end
 P.__add, P.__sub, P.__mul, P.__div = rules.add, rules.sub, rules.mul, rules.div
-P.__unm = function(x) return rules.neg(x) end
-P.__pow = function(x, p)
-  if isp(p) then fail("'^' with a traced exponent has no gradient", 2) end
-  return pow(x, p)
-end
+P.__unm, P.__pow = unm, pow
 P.__len = function(self)
   if type(self.v) == "number" then fail("a traced number has no length", 2) end
   return #self.v
