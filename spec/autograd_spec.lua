@@ -527,6 +527,11 @@ describe("lg.grad errors", function()
       function(t) local y = t + lg.ones(2) return y end,
       function(t) local y = lg.matmul(t, lg.ones(3, 3, D)) return y end,
       function(t) local y = lg.cross_entropy(t, { 1, 9 }) return y end,
+      function(t) local y = t:mul(lg.ones(3, D)) return y end,
+      function(t) local y = lg.ones(3, D):mul(t) return y end,
+      function(t) local y = lg.ones(3, D):add(lg.ones(2, D)) return y end,
+      function(t) local y = lg.ones(3, 3, D):matmul(t) return y end,
+      function(t) local y = t:dot(t) return y end,
     }
     for i, f in ipairs(cases) do
       local _, plain = pcall(f, x)

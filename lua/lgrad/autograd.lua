@@ -72,8 +72,9 @@ end
 -- Proxies ----------------------------------------------------------------
 -- Fields: v (the value: a tensor or a number), tape (the trace it belongs
 -- to), back (gradient closure), p1..p3 (traced inputs or false), leaf.
--- Named fields only: a proxy that reached C by some other path reads as an
--- empty table, never as data.
+-- Named fields only, and __lgrad_traced in the metatable: lgrad.core
+-- refuses a proxy that reaches it by another path rather than read it as
+-- a table of numbers.
 local P = {}
 local function isp(x) return getmetatable(x) == P end
 
@@ -186,7 +187,13 @@ local function binary(name, m)
   local orig, call, lop, bk = C[name], named[name], lua_op[name], binback[name]
   return function(a, b, out)
     local pa, pb = isp(a), isp(b)
-    if not (pa or pb) then return orig(a, b, out) end
+    if not (pa or pb) then
+      if m then   -- a plain tensor's method (not a tail call: run raises at f's line)
+        local y = run(true, call, a, b, out)
+        return y
+      end
+      return orig(a, b, out)
+    end
     if out ~= nil then no_out(name) end
     local va, vb = val(a), val(b)
     va, vb = const(va, vb), const(vb, va)
@@ -364,7 +371,10 @@ end
 
 local function make_matmul(m) return function(a, b, out)
   local pa, pb = isp(a), isp(b)
-  if not (pa or pb) then return C.matmul(a, b, out) end
+  if not (pa or pb) then
+    if m then local y = run(true, named.matmul, a, b, out) return y end
+    return C.matmul(a, b, out)
+  end
   if out ~= nil then no_out("matmul") end
   local va, vb = val(a), val(b)
   va, vb = const(va, vb), const(vb, va)
@@ -391,7 +401,10 @@ end end
 
 local function make_dot(m) return function(a, b)
   local pa, pb = isp(a), isp(b)
-  if not (pa or pb) then return C.dot(a, b) end
+  if not (pa or pb) then
+    if m then local y = run(true, named.dot, a, b) return y end
+    return C.dot(a, b)
+  end
   local va, vb = val(a), val(b)
   va, vb = const(va, vb), const(vb, va)
   local y = run(m, named.dot, va, vb)
@@ -443,7 +456,6 @@ local reads = { allclose = true, equal = true, seed = true, set_num_threads = tr
   get_num_threads = true }
 
 -- Methods of traced tensors ------------------------------------------------
-
 
 -- Reads: values, not gradients (like torch's .tolist()).
 for _, k in ipairs({ "shape", "size", "dim", "numel", "dtype", "stride", "is_contiguous",
@@ -666,7 +678,7 @@ local function build_patch()
   end
   patch[#patch + 1] = { lg, "is_tensor", function(v) return is_tensor(v) or isp(v) end }
   for _, k in ipairs({ "add", "sub", "mul", "div", "matmul", "dot" }) do
-    patch[#patch + 1] = { methods, k, rules[k] }
+    patch[#patch + 1] = { methods, k, pm[k] }
   end
   patch[#patch + 1] = { methods, "copy", guard_write("copy", Mth.copy) }
   patch[#patch + 1] = { methods, "set", guard_write("set", Mth.set) }
