@@ -694,20 +694,26 @@ local function build_patch()
   patch[#patch + 1] = { tensor_mt, "__newindex", guard_write("assignment", MT.__newindex) }
 end
 
+-- The patch as parallel arrays (tables, keys, replacements), walked with a
+-- numeric for: this runs twice per lg.grad call.
+local PT, PK, PV, np
+
 local function install()
-  if not patch then build_patch() end
-  for i, p in ipairs(patch) do
-    saved[i] = p[1][p[2]]
-    p[1][p[2]] = p[3]
+  if not patch then
+    build_patch()
+    PT, PK, PV, np = {}, {}, {}, #patch
+    for i, p in ipairs(patch) do PT[i], PK[i], PV[i] = p[1], p[2], p[3] end
+  end
+  for i = 1, np do
+    local t, k = PT[i], PK[i]
+    saved[i] = t[k]
+    t[k] = PV[i]
   end
   core._sync_metatables()
 end
 
 local function uninstall()
-  for i, p in ipairs(patch) do
-    p[1][p[2]] = saved[i]
-    saved[i] = nil
-  end
+  for i = 1, np do PT[i][PK[i]] = saved[i] end
   core._sync_metatables()
 end
 
