@@ -591,6 +591,11 @@ describe("lg.grad errors", function()
     assert.matches("higher-order gradients are not supported", grad_err(function(t)
       return lg.grad(function(u) return u:sum() end)(t):sum()
     end, x), 1, true)
+    -- an outer traced value captured by a nested f
+    assert.matches("used inside a nested one (higher-order", grad_err(function(t)
+      local v = lg.value_and_grad(function(u) return (u * t):sum() end)(lg.ones(2, 2, D))
+      return v + t:sum()
+    end, x), 1, true)
   end)
 
   it("an error inside f leaves nothing patched, and the next call works", function()

@@ -84,10 +84,15 @@ local shared = setmetatable({}, { __mode = "k" })   -- gradients that alias anot
 local function fail(msg, level) error("lg.grad: " .. msg, (level or 1) + 1) end
 
 local function check_live(x)
+  if x.tape == tape then return end
   if not x.tape.active then
     fail("a traced value from a finished lg.grad call was used (keep tensors, not traced values, "
       .. "across calls)", 4)
   end
+  -- An enclosing call's value inside a nested lg.grad: the nested result
+  -- would depend on it without the outer call seeing how.
+  fail("a value traced by an enclosing lg.grad was used inside a nested one (higher-order "
+    .. "gradients are not supported)", 4)
 end
 
 local function record(v, back, a, b, c)
