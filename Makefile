@@ -81,7 +81,7 @@ help:
 	@echo "make sanitize     the suite against an ASan+UBSan build; valgrind: under memcheck"
 	@echo "make fuzz         the Lua misuse fuzzer (FUZZ_N, FUZZ_SEED); fuzz-asan; fuzz-c (libFuzzer)"
 	@echo "make check-kernels  softmax/loss kernels against recorded PyTorch values"
-	@echo "make bench        kernel timings (beside PyTorch when installed), Lua per-call cost"
+	@echo "make bench        kernel timings (beside PyTorch when installed), Lua per-call cost, an MLP step by lg.grad"
 	@echo "make bench-threads  1 thread against 2 (lg.set_num_threads), interleaved"
 	@echo "make deps         apt-get install the Debian packages (as root); deps-all for every Lua"
 	@echo "make clean        remove build/"
@@ -160,7 +160,7 @@ test: host
 endif
 .PHONY: host host-valgrind check-globals
 # The examples of README.md ("Examples"); their SVGs go to build/examples/.
-EXAMPLES = derivation softmax_vs_hardmax temperature activations nonlinearity
+EXAMPLES = derivation softmax_vs_hardmax temperature activations nonlinearity autograd
 examples: $(CORE)
 	@mkdir -p build/examples
 	@fail=0; for e in $(EXAMPLES); do echo "== examples/$$e.lua"; \

@@ -710,6 +710,12 @@ static lg_tensor *from_lua(lua_State *L, int arg, lg_dtype dt) {
   lua_pushvalue(L, arg);
   while (lua_istable(L, -1)) {
     size_t len = lgC_rawlen(L, -1);
+    /* lgrad.autograd's traced values are tables too; read as data they
+     * would be empty. They reach here through a function saved before
+     * lg.grad patched lg (local f = lg.NAME). */
+    if (lgC_getmetafield(L, -1, "__lgrad_traced") != LUA_TNIL)
+      lgL_argerror(L, arg, "a tensor traced by lg.grad, given to a function saved before lg.grad "
+                           "ran: call it as lg.NAME inside the function being differentiated");
     if (ndim == LG_MAXDIM)
       lgL_argerror(L, arg, lua_pushfstring(L, "table nested deeper than %d levels", LG_MAXDIM));
     size[ndim++] = (int64_t)len;

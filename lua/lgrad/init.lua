@@ -441,4 +441,12 @@ do
   lg.gradcheck = check.gradcheck
 end
 
+-- Reverse-mode autograd (lgrad.autograd) and optimizers (lgrad.optim).
+do
+  local autograd = require("lgrad.autograd").bind(lg)
+  lg.grad = autograd.grad
+  lg.value_and_grad = autograd.value_and_grad
+  lg.optim = require "lgrad.optim"
+end
+
 return lg
