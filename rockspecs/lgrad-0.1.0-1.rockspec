@@ -43,6 +43,8 @@ build = {
     ["lgrad"] = "lua/lgrad/init.lua",
     ["lgrad.plot"] = "lua/lgrad/plot.lua",
     ["lgrad.check"] = "lua/lgrad/check.lua",
+    ["lgrad.autograd"] = "lua/lgrad/autograd.lua",
+    ["lgrad.optim"] = "lua/lgrad/optim.lua",
     ["lgrad.busted"] = "lua/lgrad/busted.lua",
     ["lgrad.raise"] = "lua/lgrad/raise.lua",
   },
