@@ -136,10 +136,11 @@ host-valgrind: $(HOST_BIN)
 	@valgrind -q --tool=helgrind --error-exitcode=1 ./build/host/threads
 
 # No writable global variables in the shared object (crt's own excepted):
-# lua_States in different threads must share nothing.
+# lua_States in different threads must share nothing. The one exception,
+# lg_vf_cur, is the SIMD table, chosen once (src/kernels/vfast.h).
 check-globals: $(CORE)
 	@if objdump -t $(CORE) | grep -E ' O \.(data|bss)[[:space:]]' | \
-	  grep -vE ' (completed\.[0-9]+|__dso_handle|__TMC_END__)$$'; then \
+	  grep -vE ' (completed\.[0-9]+|__dso_handle|__TMC_END__|lg_vf_cur)$$'; then \
 	  echo "mutable global variables in $(CORE) (above)"; exit 1; fi
 
 # The host programs link Lua 5.4 (LUA_LIB, build/lgrad), so only its test runs them.

@@ -24,7 +24,6 @@ typedef struct lg_storage {
   int kind;
   lg_release_fn release; /* LG_ST_HOST: called once with (release_ud, data) */
   void *release_ud;
-  struct lg_extmem *acct; /* where nbytes were charged, or NULL */
 } lg_storage;
 
 typedef struct lg_tensor {
@@ -63,10 +62,6 @@ LG_INTERNAL lg_tensor *lgL_check(lua_State *L, int arg);
  * the stack. dt < 0 converts to float32; otherwise a tensor argument must
  * have dtype dt and a converted one gets it. */
 LG_INTERNAL lg_tensor *lgL_checkin(lua_State *L, int arg, int dt);
-/* Charge nbytes about to be held outside the Lua heap by a tensor's
- * storage st (allocated or host memory its finalizer frees), so that the
- * collector runs often enough for them in every mode; may collect. */
-LG_INTERNAL void lgL_charge(lua_State *L, lg_storage *st, size_t nbytes);
 /* Push a new contiguous tensor (elements uninitialised). */
 LG_INTERNAL lg_tensor *lgL_new(lua_State *L, lg_dtype dt, int ndim, const int64_t *size);
 /* Push a view sharing the storage of the tensor at idx (geometry copied;

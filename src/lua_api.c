@@ -129,8 +129,6 @@ lgrad_Tensor *lgrad_wrap(lua_State *L, void *data, int dtype, int ndim, const in
   t->own.release_ud = ud;
   t->st = &t->own;
   lgL_setmeta(L, 1);
-  /* Memory the finalizer frees counts toward collecting, as lgrad's own. */
-  if (release != NULL) lgL_charge(L, &t->own, t->own.nbytes);
   return PUB(t);
 }
 

@@ -42,44 +42,30 @@ void lgL_register_names(lua_State *L, int idx) {
   lua_pop(L, 1);
 }
 
-/* The lgrad name of the running C function, or NULL: the call site's name
- * if it has one, else the one lgL_register_names recorded. *self is set
- * when arg 1 is self (a method call), and the ':' mark is dropped. */
-static const char *running_name(lua_State *L, int *self) {
+int lgL_argerror(lua_State *L, int arg, const char *msg) {
   lua_Debug ar;
   const char *name;
-  *self = 0;
-  if (!lua_getstack(L, 0, &ar)) return NULL;
+  if (!lua_getstack(L, 0, &ar)) return luaL_error(L, "bad argument #%d (%s)", arg, msg);
   lua_getinfo(L, "nf", &ar);
-  if (ar.namewhat && strcmp(ar.namewhat, "method") == 0) *self = 1;
+  if (ar.namewhat && strcmp(ar.namewhat, "method") == 0) {
+    arg--;   /* do not count self */
+    if (arg == 0) return luaL_error(L, "calling '%s' on bad self (%s)", ar.name, msg);
+  }
   name = ar.name;
   if (name == NULL) {
     lua_getfield(L, LUA_REGISTRYINDEX, LG_NAMES);
     if (lua_istable(L, -1)) {
       lua_pushvalue(L, -2);
       lua_rawget(L, -2);
-      name = lua_tostring(L, -1);   /* kept alive by the names table */
-      lua_pop(L, 1);
+      name = lua_tostring(L, -1);
     }
-    lua_pop(L, 1);
     if (name && name[0] == ':') {
       name++;
-      *self = 1;
+      if (--arg == 0) return luaL_error(L, "calling '%s' on bad self (%s)", name, msg);
     }
   }
-  lua_pop(L, 1);   /* the function "f" pushed */
   /* 5.2/5.3 name metamethods "__add", 5.4 "add"; 5.1 looked it up above. */
   if (name && name[0] == '_' && name[1] == '_') name += 2;
-  return name;
-}
-
-int lgL_argerror(lua_State *L, int arg, const char *msg) {
-  lua_Debug ar;
-  int self;
-  const char *name;
-  if (!lua_getstack(L, 0, &ar)) return luaL_error(L, "bad argument #%d (%s)", arg, msg);
-  name = running_name(L, &self);
-  if (self && --arg == 0) return luaL_error(L, "calling '%s' on bad self (%s)", name ? name : "?", msg);
   return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, name ? name : "?", msg);
 }
 
@@ -226,68 +212,6 @@ int lgL_sharestorage(const lg_tensor *a, const lg_tensor *b) { return a->st == b
 
 /* ---- storage ---------------------------------------------------------- */
 
-/* Bytes of tensor storage a state holds outside its Lua heap. No Lua
- * collector counts them: an incremental one is paced by the steps
- * lgL_charge gives it, but a 5.4 generational one starts a major
- * collection only when the Lua heap grows, which big tensors barely make
- * it do, so tensors that lived through two minor collections would pile
- * up until memory ran out. Hence also a full collection each time the
- * bytes held have doubled since the last one (at least LG_GC_FLOOR more),
- * in every mode and version: the collector's own pause rule applied to
- * memory it cannot see. */
-typedef struct lg_extmem {
-  size_t live;    /* bytes charged and not yet released */
-  size_t limit;   /* collect fully before live would pass this */
-} lg_extmem;
-
-#define LG_GC_FLOOR ((size_t)64 << 20)
-static const char extmem_key = 0;
-
-static lg_extmem *extmem(lua_State *L) {
-  lg_extmem *m;
-  lgC_rawgetp(L, LUA_REGISTRYINDEX, &extmem_key);
-  m = (lg_extmem *)lua_touserdata(L, -1);
-  lua_pop(L, 1);
-  return m;
-}
-
-static void extmem_init(lua_State *L) {
-  lg_extmem *m;
-  if (extmem(L)) return;   /* the module opened again in this state */
-  m = (lg_extmem *)lgC_newudata(L, sizeof *m);
-  m->live = 0;
-  m->limit = LG_GC_FLOOR;
-  lgC_rawsetp(L, LUA_REGISTRYINDEX, &extmem_key);
-}
-
-static int gc_running(lua_State *L) {
-#if LUA_VERSION_NUM >= 502
-  return lua_gc(L, LUA_GCISRUNNING, 0);
-#else
-  (void)L;
-  return 1;
-#endif
-}
-
-static void full_collect(lua_State *L, lg_extmem *m) {
-  size_t floor;
-  lua_gc(L, LUA_GCCOLLECT, 0);   /* finalizers lower m->live */
-  floor = m->live < LG_GC_FLOOR ? LG_GC_FLOOR : m->live;
-  m->limit = m->live + floor;
-}
-
-void lgL_charge(lua_State *L, lg_storage *st, size_t nbytes) {
-  lg_extmem *m = extmem(L);
-  size_t kb = nbytes >> 10;
-  if (m == NULL || nbytes == 0) return;
-  if (gc_running(L)) {
-    if (nbytes > m->limit - (m->limit < m->live ? m->limit : m->live)) full_collect(L, m);
-    else if (kb > 0) lua_gc(L, LUA_GCSTEP, kb > 0x7fffffff ? 0x7fffffff : (int)kb);
-  }
-  m->live += nbytes;
-  st->acct = m;
-}
-
 static void release_storage(lua_State *L, lg_storage *s) {
   if (s->data == NULL) return;
   if (s->kind == LG_ST_ALLOC) {
@@ -295,51 +219,28 @@ static void release_storage(lua_State *L, lg_storage *s) {
   } else if (s->kind == LG_ST_HOST && s->release) {
     s->release(s->release_ud, s->data);
   }
-  if (s->acct) s->acct->live -= s->nbytes;
-  s->acct = NULL;
   s->data = NULL;
 }
 
-/* The storage block of a new tensor (64-byte aligned for vector loads),
- * after a full collection and a second try if the first fails. */
-static void alloc_block(lua_State *L, lg_tensor *t, int ndim, const int64_t *size) {
-  size_t nbytes = t->own.nbytes, bs = nbytes + 63;
-  void *block;
-  lgL_charge(L, &t->own, nbytes);
-  block = lgC_alloc(L, bs);
-  if (block == NULL && gc_running(L)) {
-    full_collect(L, t->own.acct);
-    block = lgC_alloc(L, bs);
-  }
-  if (block == NULL) {
-    int self;
-    const char *name = running_name(L, &self);
-    t->own.acct->live -= nbytes;
-    t->own.acct = NULL;
-    luaL_error(L, "%s: not enough memory for a %s %s tensor", name ? name : "lgrad",
-               lgL_pushshape(L, ndim, size), lgL_dtypename(t->dtype));
-  }
-  t->own.kind = LG_ST_ALLOC;
-  t->own.block = block;
-  t->own.blocksize = bs;
-  t->own.data = (char *)(((uintptr_t)block + 63) & ~(uintptr_t)63);
+/* Tell the collector about memory it did not allocate through Lua objects,
+ * so loops that drop large tensors stay bounded without collectgarbage(). */
+static void gc_pressure(lua_State *L, size_t nbytes) {
+  size_t kb = nbytes >> 10;
+#if LUA_VERSION_NUM >= 502
+  if (!lua_gc(L, LUA_GCISRUNNING, 0)) return;
+#endif
+  if (kb > 0) lua_gc(L, LUA_GCSTEP, kb > 0x7fffffff ? 0x7fffffff : (int)kb);
 }
 
 /* Push a new tensor of the given geometry with freshly allocated storage.
  * The userdata is made safe (no storage) before anything can fail. */
 lg_tensor *lgL_new(lua_State *L, lg_dtype dt, int ndim, const int64_t *size) {
   int64_t n;
-  size_t nbytes, inl, esize = lg_dtype_size(dt);
+  size_t nbytes, inl;
   lg_tensor *t;
   if (ndim > LG_MAXDIM) luaL_error(L, "tensor with more than %d dims", LG_MAXDIM);
-  /* Bytes must fit a size_t with room for the alignment (32-bit hosts). */
-  if (lg_numel(ndim, size, &n) != LG_OK || (uint64_t)n > (SIZE_MAX - 64) / esize) {
-    int self;
-    const char *name = running_name(L, &self);
-    luaL_error(L, "%s: tensor too large (%s %s)", name ? name : "lgrad",
-               lgL_pushshape(L, ndim, size), lgL_dtypename(dt));
-  }
-  nbytes = (size_t)n * esize;
+  if (lg_numel(ndim, size, &n) != LG_OK) luaL_error(L, "tensor too large");
+  nbytes = (size_t)n * lg_dtype_size(dt);
   inl = nbytes <= LG_INLINE_MAX ? nbytes : 0;
   t = (lg_tensor *)lgC_newudata(L, sizeof(lg_tensor) + inl);
   memset(t, 0, sizeof *t);
@@ -353,9 +254,17 @@ lg_tensor *lgL_new(lua_State *L, lg_dtype dt, int ndim, const int64_t *size) {
     t->own.kind = LG_ST_INLINE;
     t->own.data = (char *)(t + 1);
   } else {
-    alloc_block(L, t, ndim, size);
+    /* Align the elements to 64 bytes for vector loads. */
+    size_t bs = nbytes + 63;
+    void *block = lgC_alloc(L, bs);
+    if (block == NULL) luaL_error(L, "not enough memory");
+    t->own.kind = LG_ST_ALLOC;
+    t->own.block = block;
+    t->own.blocksize = bs;
+    t->own.data = (char *)(((uintptr_t)block + 63) & ~(uintptr_t)63);
   }
   t->st = &t->own;
+  if (nbytes > LG_INLINE_MAX) gc_pressure(L, nbytes);
   return t;
 }
 
@@ -1131,7 +1040,6 @@ static const luaL_Reg methods[] = {
 };
 
 void lgL_open_tensor(lua_State *L, int mod, int meth) {
-  extmem_init(L);
   lgL_register(L, mod, funcs, meth, methods);
   luaL_getmetatable(L, LG_TENSOR_MT);
   lua_pushvalue(L, meth);
