@@ -8,7 +8,12 @@ WARN       = -Wall -Wextra -Wshadow -Wcast-qual -Wmissing-prototypes -Wstrict-pr
 # Lua 5.4 builds into build/; `make LUA=lua5.1` (lua5.2, lua5.3, luajit)
 # into build/5.1/ (build/jit/ for LuaJIT) so versions never share objects.
 BUILD      ?= $(if $(filter lua5.4,$(LUA)),build,build/$(patsubst lua%,%,$(LUA)))
-CFLAGS_ALL = -std=c99 $(OPT) $(WARN) -pthread -fPIC -fvisibility=hidden -Isrc $(LUA_INC) $(CFLAGS)
+# Floating point as written whatever the mode (STD= builds in GNU mode, as
+# LuaRocks does): no FMA contraction (src/lg_common.h does the same), and
+# SSE math on 32-bit x86, whose x87 keeps excess precision.
+STD        ?= -std=c99
+FPFLAGS    := -ffp-contract=off $(if $(filter i386-% i486-% i586-% i686-%,$(shell $(CC) -dumpmachine 2>/dev/null)),-msse2 -mfpmath=sse)
+CFLAGS_ALL = $(STD) $(OPT) $(WARN) $(FPFLAGS) -pthread -fPIC -fvisibility=hidden -Isrc $(LUA_INC) $(CFLAGS)
 LDFLAGS_ALL = -shared -pthread $(LDFLAGS)
 
 SRC  = $(wildcard src/*.c) $(wildcard src/kernels/*.c)
@@ -69,6 +74,8 @@ help:
 	@echo "make examples     run examples/*.lua, SVGs into build/examples/"
 	@echo "make env          print LUA_PATH/LUA_CPATH for running scripts from the checkout"
 	@echo "make test-all     the suite on Lua 5.4, 5.1, 5.2, 5.3 and LuaJIT"
+	@echo "make test-simd    the suite at every SIMD level this CPU has (LGRAD_SIMD)"
+	@echo "make test-flags   the suite built as LuaRocks builds (GNU mode, -march=native)"
 	@echo "make host         build and run the C host examples; host-valgrind under valgrind"
 	@echo "make sanitize     the suite against an ASan+UBSan build; valgrind: under memcheck"
 	@echo "make fuzz         the Lua misuse fuzzer (FUZZ_N, FUZZ_SEED); fuzz-asan; fuzz-c (libFuzzer)"
@@ -167,6 +174,22 @@ test-all:
 deps-all:
 	$(MAKE) --no-print-directory deps DEPS="$(DEPS_ALL)"
 .PHONY: test-all deps-all
+
+# The suite at every SIMD level this machine has (LGRAD_SIMD; lg.simd()
+# says which is best), ~20 s each: in .ci/run, not in `make test`.
+test-simd: $(CORE) | check-busted
+	@best=$$($(LUA) -e 'io.write(require("lgrad.core").simd())') && \
+	for l in portable avx2 avx512; do echo "== LGRAD_SIMD=$$l"; \
+	  LGRAD_SIMD=$$l LGRAD_LUA=$(LUA) $(BUSTED) --lua=$(LUA) --cpath='./$(BUILD)/?.so' || exit 1; \
+	  [ $$l = $$best ] && break; done
+
+# The suite on a build the way LuaRocks builds (no -std: GNU mode, no
+# -ffp-contract), on this CPU's FMA (-march=native): src/lg_common.h alone
+# must keep the numbers those of `make test`.
+test-flags: | check-busted
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/gnu STD= FPFLAGS= OPT='-O2 -march=native' all
+	LGRAD_LUA=$(LUA) $(BUSTED) --lua=$(LUA) --cpath='./$(BUILD)/gnu/?.so'
+.PHONY: test-simd test-flags
 
 # Reliability (docs/reliability.md): the suite under ASan+UBSan and under
 # valgrind, the Lua misuse fuzzer, and libFuzzer on the C shape arithmetic.

@@ -100,3 +100,17 @@ describe("lg.simd()", function()
     end
   end)
 end)
+
+-- src/lg_common.h turns FMA contraction off in every file: a build with
+-- LuaRocks' flags (no -std, so GNU mode) on a CPU with FMA (aarch64, or
+-- x86 with -march) must give these numbers too (make test-flags).
+describe("the same numbers whatever the build's flags", function()
+  it("gives linspace(-8, 8, 37)[19] == 0 exactly (-8 + 18 * 16/36)", function()
+    for _, dt in ipairs({ "float64", "float32" }) do
+      local t = lg.linspace(-8, 8, 37, dt)
+      assert.equals(0, t[19])
+      assert.equals(-8, t[1])
+      assert.equals(8, t[37])
+    end
+  end)
+end)

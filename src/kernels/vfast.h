@@ -59,7 +59,16 @@ LG_INTERNAL extern const lg_vf_level lg_vf_level_avx512;
 LG_INTERNAL extern const lg_vf_level *lg_vf_cur;
 LG_INTERNAL const lg_vf_level *lg_vf_choose(void);
 
-static inline const lg_vf_level *lg_vf_table(void)
+/* always_inline: a file with its own #pragma GCC optimize (tensor.c) would
+ * otherwise get out-of-line copies of these, GCC not inlining across
+ * different optimize settings. */
+#if defined(__GNUC__)
+#define LG_VF_INLINE static inline __attribute__((always_inline))
+#else
+#define LG_VF_INLINE static inline
+#endif
+
+LG_VF_INLINE const lg_vf_level *lg_vf_table(void)
 {
 #if defined(__GNUC__)
   const lg_vf_level *t = __atomic_load_n(&lg_vf_cur, __ATOMIC_ACQUIRE);
@@ -108,8 +117,8 @@ enum {
 
 /* y = op(x) (or dx = dy * op'(x)); a, b are the op's parameters (elu:
  * alpha, which must be a float value). */
-static inline void lg_vact_f32(int op, size_t n, float *y, const float *x, const float *dy,
-                               double a, double b)
+LG_VF_INLINE void lg_vact_f32(int op, size_t n, float *y, const float *x, const float *dy,
+                              double a, double b)
 {
   lg_vf_table()->act(op, n, y, x, dy, a, b);
 }
@@ -120,7 +129,7 @@ static inline void lg_vact_f32(int op, size_t n, float *y, const float *x, const
  *   LG_VS_LOGSUMEXP    y = m + log sum exp(x - m)           (y: rows)
  * with the NaN/inf rules of softmax.h. Sums are accumulated in double. */
 enum { LG_VS_SOFTMAX, LG_VS_LOG_SOFTMAX, LG_VS_LOGSUMEXP };
-static inline void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const float *x)
+LG_VF_INLINE void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const float *x)
 {
   lg_vf_table()->softmax(op, rows, n, y, x);
 }
@@ -141,16 +150,16 @@ struct lg_vpend {
  * (e may equal x). In the same pass, when not NULL: xn is the next row (n
  * floats) and *mn gets its max (as lg_vmax_f32); pf is a later row, which
  * is prefetched; prev, the previous row's output, is written. */
-static inline double lg_vexpsum_f32(size_t n, float *e, const float *x, float m,
-                                    const float *xn, float *mn, const float *pf,
-                                    const lg_vpend *prev)
+LG_VF_INLINE double lg_vexpsum_f32(size_t n, float *e, const float *x, float m,
+                                   const float *xn, float *mn, const float *pf,
+                                   const lg_vpend *prev)
 {
   return lg_vf_table()->expsum(n, e, x, m, xn, mn, pf, prev);
 }
 
 /* Writes prev (n elements; may be NULL), then a store fence: the end of
  * such a pipeline. */
-static inline void lg_vpendout_f32(size_t n, const lg_vpend *prev)
+LG_VF_INLINE void lg_vpendout_f32(size_t n, const lg_vpend *prev)
 {
   lg_vf_table()->pendout(n, prev);
 }
@@ -165,22 +174,22 @@ static inline void lg_vpendout_f32(size_t n, const lg_vpend *prev)
  *   ignored rows: e (0 / s) (0, or NaN for a NaN sum).
  * grad may alias z. Returns 0, having done nothing, when the level has no
  * kernel for this n (the caller then takes its per-row path), else 1. */
-static inline int lg_vce_f32(size_t rows, size_t n, const float *z, const int64_t *t,
-                             const float *w, int64_t ignore, double a, float *losses,
-                             float *grad, double *nll_sum)
+LG_VF_INLINE int lg_vce_f32(size_t rows, size_t n, const float *z, const int64_t *t,
+                            const float *w, int64_t ignore, double a, float *losses,
+                            float *grad, double *nll_sum)
 {
   return lg_vf_table()->ce(rows, n, z, t, w, ignore, a, losses, grad, nll_sum);
 }
 
 /* max of x[0..n-1] (n >= 1); NaN if any element is NaN. */
-static inline float lg_vmax_f32(size_t n, const float *x)
+LG_VF_INLINE float lg_vmax_f32(size_t n, const float *x)
 {
   return lg_vf_table()->max(n, x);
 }
 
 /* sum of x[0..n-1] in double (the float lanes widened; the order of the
  * additions depends on the level). */
-static inline double lg_vsum_f32(size_t n, const float *x)
+LG_VF_INLINE double lg_vsum_f32(size_t n, const float *x)
 {
   return lg_vf_table()->sum(n, x);
 }
