@@ -29,6 +29,10 @@ export LUA_CPATH := ./$(BUILD)/?.so;$(LUA_CPATH);;
 
 all: $(CORE)
 
+# The objects alone (cross compilers without a target Lua library: make cross).
+objs: $(OBJ)
+.PHONY: objs
+
 $(BUILD)/%.o: src/%.c $(HDR) | check-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
@@ -75,6 +79,7 @@ help:
 	@echo "make env          print LUA_PATH/LUA_CPATH for running scripts from the checkout"
 	@echo "make test-all     the suite on Lua 5.4, 5.1, 5.2, 5.3 and LuaJIT"
 	@echo "make test-simd    the suite at every SIMD level this CPU has (LGRAD_SIMD)"
+	@echo "make cross        compile with the installed cross compilers (musl, aarch64, i686, mingw)"
 	@echo "make test-flags   the suite built as LuaRocks builds (GNU mode, -march=native)"
 	@echo "make host         build and run the C host examples; host-valgrind under valgrind"
 	@echo "make sanitize     the suite against an ASan+UBSan build; valgrind: under memcheck"
@@ -190,6 +195,24 @@ test-flags: | check-busted
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/gnu STD= FPFLAGS= OPT='-O2 -march=native' all
 	LGRAD_LUA=$(LUA) $(BUSTED) --lua=$(LUA) --cpath='./$(BUILD)/gnu/?.so'
 .PHONY: test-simd test-flags
+
+# Compile with each cross compiler installed (musl, aarch64, i686,
+# mingw-w64; docs/platforms.md), warnings as errors, and link the ELF ones
+# (a Windows DLL would need the target's Lua import library). Debian's
+# luaconf.h includes the target's lua5.4-deb-multiarch.h: one is written
+# per target.
+CROSS_CC ?= musl-gcc aarch64-linux-gnu-gcc i686-linux-gnu-gcc x86_64-w64-mingw32-gcc
+cross:
+	@for cc in $(CROSS_CC); do \
+	  command -v $$cc >/dev/null || { echo "== $$cc: not installed, skipped"; continue; }; \
+	  d=build/cross/$$cc; mkdir -p $$d/include; \
+	  printf '#define DEB_HOST_MULTIARCH "%s"\n' "$$($$cc -dumpmachine)" > $$d/include/lua5.4-deb-multiarch.h; \
+	  case $$cc in *mingw*) t=objs;; *) t=all;; esac; \
+	  echo "== $$cc ($$($$cc -dumpmachine)): make $$t"; \
+	  $(MAKE) --no-print-directory -s CC=$$cc BUILD=$$d LUA=lua5.4 \
+	    LUA_INC="-I/usr/include/lua5.4 -I$$d/include" CFLAGS=-Werror $$t || exit 1; \
+	done
+.PHONY: cross
 
 # Reliability (docs/reliability.md): the suite under ASan+UBSan and under
 # valgrind, the Lua misuse fuzzer, and libFuzzer on the C shape arithmetic.

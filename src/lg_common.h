@@ -41,10 +41,14 @@ enum {
   LG_EVALUE = 3    /* a value is not acceptable (e.g. non-integral target) */
 };
 
-#if defined(__GNUC__)
+/* Internal names stay out of the shared object's exports: hidden on ELF
+ * and Mach-O; on Windows a DLL exports only what is marked dllexport
+ * (LGRAD_API, when LGRAD_BUILDING: lgrad's own files), so nothing here. */
+#if defined(__GNUC__) && !defined(_WIN32) && !defined(__CYGWIN__)
 #define LG_INTERNAL __attribute__((visibility("hidden")))
 #else
 #define LG_INTERNAL
 #endif
+#define LGRAD_BUILDING 1
 
 #endif

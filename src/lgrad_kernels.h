@@ -20,7 +20,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if defined(__GNUC__)
+/* Exported from lgrad's shared object (a DLL exports only these). */
+#if defined(_WIN32) || defined(__CYGWIN__)
+#if defined(LGRAD_BUILDING)
+#define LGRAD_API __declspec(dllexport)
+#else
+#define LGRAD_API
+#endif
+#elif defined(__GNUC__)
 #define LGRAD_API __attribute__((visibility("default")))
 #else
 #define LGRAD_API

@@ -3,7 +3,9 @@
 #include "lg_lua.h"
 #include "kernels/vfast.h"
 
-#if defined(__GNUC__)
+#if defined(_WIN32) || defined(__CYGWIN__)
+#define LG_EXPORT __declspec(dllexport)
+#elif defined(__GNUC__)
 #define LG_EXPORT __attribute__((visibility("default")))
 #else
 #define LG_EXPORT
