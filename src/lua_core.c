@@ -28,7 +28,7 @@ static int l_simd(lua_State *L) {
 
 int luaopen_lgrad_core(lua_State *L) {
   int mod, meth;
-  (void)lg_vf_table();   /* choose the kernels now: LGRAD_SIMD's warning at require */
+  (void)lg_simd_level();   /* choose the kernels now: LGRAD_SIMD's warning at require */
   lgL_init_metatables(L);   /* leaves the gc one on the stack */
   lua_newtable(L);
   lua_pushvalue(L, -1);

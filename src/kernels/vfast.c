@@ -3,9 +3,10 @@
  * The level comes from cpuid, and xgetbv for the OS's part: it must save
  * the ymm (and for AVX-512 the opmask and zmm) state, or the registers
  * would be lost at a context switch. LGRAD_SIMD may ask for a lower one.
- * The choice is made once, on the first call, and stored in lg_vf_cur:
- * threads racing there compute the same table and only the first store
- * counts (a compare-and-swap), so only one of them prints the warning.
+ * The choice is made once, on the first call (through the starters
+ * below), and stored in lg_vf_cur: threads racing there compute the same
+ * table and only the first store counts (a compare-and-swap), so only one
+ * of them prints the warning.
  * Nothing here needs glibc, ifunc or a dynamic linker: macOS, musl,
  * Windows and static links get the same levels. Without an x86 GNU
  * compiler only the portable level exists. */
@@ -15,7 +16,34 @@
 
 #include "vfast.h"
 
-const lg_vf_level *lg_vf_cur = NULL;
+/* The starters: choose, then call the chosen level's kernel. */
+static void start_act(int op, size_t n, float *y, const float *x, const float *dy, double a,
+                      double b)
+{
+  lg_vf_choose()->act(op, n, y, x, dy, a, b);
+}
+static void start_softmax(int op, size_t rows, size_t n, float *y, const float *x)
+{
+  lg_vf_choose()->softmax(op, rows, n, y, x);
+}
+static double start_expsum(size_t n, float *e, const float *x, float m, const float *xn,
+                           float *mn, const float *pf, const lg_vpend *prev)
+{
+  return lg_vf_choose()->expsum(n, e, x, m, xn, mn, pf, prev);
+}
+static float start_max(size_t n, const float *x) { return lg_vf_choose()->max(n, x); }
+static void start_pendout(size_t n, const lg_vpend *prev) { lg_vf_choose()->pendout(n, prev); }
+static double start_sum(size_t n, const float *x) { return lg_vf_choose()->sum(n, x); }
+static int start_ce(size_t rows, size_t n, const float *z, const int64_t *t, const float *w,
+                    int64_t ignore, double a, float *losses, float *grad, double *nll_sum)
+{
+  return lg_vf_choose()->ce(rows, n, z, t, w, ignore, a, losses, grad, nll_sum);
+}
+static const lg_vf_level starters = {
+  start_act, start_softmax, start_expsum, start_max, start_pendout, start_sum, start_ce
+};
+
+const lg_vf_level *lg_vf_cur = &starters;
 
 #if defined(LG_SIMD_X86)
 #include <cpuid.h>
@@ -67,19 +95,19 @@ const char *lg_simd_name(int level)
   }
 }
 
-/* Stores t unless a table is there already; returns the one in use and
+/* Stores t unless a level is chosen already; returns the table in use and
  * whether this call stored it. */
 static const lg_vf_level *publish(const lg_vf_level *t, int *stored)
 {
 #if defined(__GNUC__)
-  const lg_vf_level *expected = NULL;
+  const lg_vf_level *expected = &starters;
   *stored = __atomic_compare_exchange_n(&lg_vf_cur, &expected, t, 0, __ATOMIC_ACQ_REL,
                                         __ATOMIC_ACQUIRE);
   return *stored ? t : expected;
 #else
   /* no atomics: a pointer store is whole on every target lgrad builds for;
    * a race may print the warning twice, nothing worse */
-  *stored = lg_vf_cur == NULL;
+  *stored = lg_vf_cur == &starters;
   if (*stored) lg_vf_cur = t;
   return lg_vf_cur;
 #endif
@@ -107,6 +135,7 @@ int lg_simd_level(void)
 {
   const lg_vf_level *t = lg_vf_table();
   int lv;
+  if (t == &starters) t = lg_vf_choose();
   for (lv = detect(); lv > 0; lv--)   /* the tables up to the best are distinct */
     if (t == level_table(lv)) break;
   return lv;

@@ -51,11 +51,13 @@ LG_INTERNAL extern const lg_vf_level lg_vf_level_avx2;
 LG_INTERNAL extern const lg_vf_level lg_vf_level_avx512;
 #endif
 
-/* The table in use, NULL until chosen: the module's one writable global.
- * It is written once in effect (whichever thread comes first; lua_States
- * in threads may load lgrad at the same moment, and all would store the
- * same value) and points at constant tables, so a reader sees NULL (and
- * chooses) or the table, never anything else. */
+/* The table in use: the module's one writable global. It starts at a
+ * table of starters, each of which chooses the level (lg_vf_choose) and
+ * then calls that level's kernel, so no call tests whether the choice is
+ * made. It changes once in effect: the first thread to choose stores the
+ * table (lua_States in threads may load lgrad at the same moment; all
+ * would store the same one), and every table is constant, so a reader
+ * sees the starters or the chosen table, never anything else. */
 LG_INTERNAL extern const lg_vf_level *lg_vf_cur;
 LG_INTERNAL const lg_vf_level *lg_vf_choose(void);
 
@@ -71,11 +73,10 @@ LG_INTERNAL const lg_vf_level *lg_vf_choose(void);
 LG_VF_INLINE const lg_vf_level *lg_vf_table(void)
 {
 #if defined(__GNUC__)
-  const lg_vf_level *t = __atomic_load_n(&lg_vf_cur, __ATOMIC_ACQUIRE);
+  return __atomic_load_n(&lg_vf_cur, __ATOMIC_ACQUIRE);
 #else
-  const lg_vf_level *t = *(const lg_vf_level *const volatile *)&lg_vf_cur;
+  return *(const lg_vf_level *const volatile *)&lg_vf_cur;
 #endif
-  return t ? t : lg_vf_choose();
 }
 
 /* Elementwise ops of lg_vact_f32. The _D ops are derivatives:
