@@ -42,6 +42,8 @@ typedef struct lg_tensor {
  * lgrad name ('zeros', not 'lgrad.core.zeros'). */
 LG_INTERNAL int lgL_argerror(lua_State *L, int arg, const char *msg);
 LG_INTERNAL int lgL_typeerror(lua_State *L, int arg, const char *expected);
+/* "NAME: not enough memory for WHAT", naming the running lgrad function. */
+LG_INTERNAL int lgL_nomem(lua_State *L, const char *what);
 LG_INTERNAL double lgL_checknumber(lua_State *L, int arg);
 LG_INTERNAL double lgL_optnumber(lua_State *L, int arg, double def);
 LG_INTERNAL void lgL_checkany(lua_State *L, int arg);

@@ -300,7 +300,7 @@ static int l_matmul(lua_State *L) {
   } else {
     st = lg_matmul(a->dtype, (size_t)m, (size_t)k, (size_t)n, lgL_data(a), lgL_data(b), lgL_data(c));
   }
-  if (st != LG_OK) return luaL_error(L, "not enough memory");
+  if (st != LG_OK) return lgL_nomem(L, "its row accumulator");
   return 1;
 }
 

@@ -83,6 +83,12 @@ int lgL_argerror(lua_State *L, int arg, const char *msg) {
   return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, name ? name : "?", msg);
 }
 
+int lgL_nomem(lua_State *L, const char *what) {
+  int self;
+  const char *name = running_name(L, &self);
+  return luaL_error(L, "%s: not enough memory for %s", name ? name : "lgrad", what);
+}
+
 int lgL_typeerror(lua_State *L, int arg, const char *expected) {
   const char *got;
   if (lgC_getmetafield(L, arg, "__name") == LUA_TSTRING) got = lua_tostring(L, -1);
@@ -235,13 +241,70 @@ int lgL_sharestorage(const lg_tensor *a, const lg_tensor *b) { return a->st == b
  * bytes held have doubled since the last one (at least LG_GC_FLOOR more),
  * in every mode and version: the collector's own pause rule applied to
  * memory it cannot see. */
+/* The state also keeps a few blocks its collector freed for tensors of
+ * the same size to reuse. An incremental collector frees garbage in
+ * batches, and glibc hands a heap top of more than twice the largest block
+ * back to the system, so a loop of temporaries faulted every page of every
+ * new tensor in afresh (5x slower in incremental mode). close() frees
+ * directly: the user asked for the memory back. */
+#define LG_CACHE_N 8
+#define LG_CACHE_MAX ((size_t)32 << 20)     /* bytes kept */
+#define LG_CACHE_BLOCK ((size_t)16 << 20)   /* largest block kept */
+
 typedef struct lg_extmem {
   size_t live;    /* bytes charged and not yet released */
   size_t limit;   /* collect fully before live would pass this */
+  int closed;     /* lua_close flushed the cache: keep nothing more */
+  int n;          /* blocks in the cache */
+  size_t cached;  /* their bytes */
+  void *block[LG_CACHE_N];
+  size_t size[LG_CACHE_N];
 } lg_extmem;
 
 #define LG_GC_FLOOR ((size_t)64 << 20)
 static const char extmem_key = 0;
+
+/* A cached block of exactly bs bytes, or NULL. */
+static void *cache_take(lg_extmem *m, size_t bs) {
+  int i;
+  for (i = m->n - 1; i >= 0; i--) {
+    if (m->size[i] == bs) {
+      void *p = m->block[i];
+      m->n--;
+      m->block[i] = m->block[m->n];
+      m->size[i] = m->size[m->n];
+      m->cached -= bs;
+      return p;
+    }
+  }
+  return NULL;
+}
+
+/* Keep block p of bs bytes if there is room; 1 if kept. */
+static int cache_put(lg_extmem *m, void *p, size_t bs) {
+  if (m->closed || bs > LG_CACHE_BLOCK || m->n == LG_CACHE_N || bs > LG_CACHE_MAX - m->cached)
+    return 0;
+  m->block[m->n] = p;
+  m->size[m->n] = bs;
+  m->n++;
+  m->cached += bs;
+  return 1;
+}
+
+static void cache_flush(lua_State *L, lg_extmem *m) {
+  while (m->n > 0) {
+    m->n--;
+    lgC_free(L, m->block[m->n], m->size[m->n]);
+  }
+  m->cached = 0;
+}
+
+static int extmem_gc(lua_State *L) {   /* at lua_close */
+  lg_extmem *m = (lg_extmem *)lua_touserdata(L, 1);
+  cache_flush(L, m);
+  m->closed = 1;
+  return 0;
+}
 
 static lg_extmem *extmem(lua_State *L) {
   lg_extmem *m;
@@ -255,8 +318,12 @@ static void extmem_init(lua_State *L) {
   lg_extmem *m;
   if (extmem(L)) return;   /* the module opened again in this state */
   m = (lg_extmem *)lgC_newudata(L, sizeof *m);
-  m->live = 0;
+  memset(m, 0, sizeof *m);
   m->limit = LG_GC_FLOOR;
+  lua_newtable(L);
+  lua_pushcfunction(L, extmem_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
   lgC_rawsetp(L, LUA_REGISTRYINDEX, &extmem_key);
 }
 
@@ -294,10 +361,13 @@ void lgL_charge(lua_State *L, lg_storage *st, size_t nbytes) {
   st->acct = m;
 }
 
-static void release_storage(lua_State *L, lg_storage *s) {
+/* Give a tensor's storage back: to the cache when the collector frees it
+ * (reuse), to the allocator when closed or when the cache is full. */
+static void release_storage(lua_State *L, lg_storage *s, int reuse) {
   if (s->data == NULL) return;
   if (s->kind == LG_ST_ALLOC) {
-    lgC_free(L, s->block, s->blocksize);
+    if (!(reuse && s->acct && cache_put(s->acct, s->block, s->blocksize)))
+      lgC_free(L, s->block, s->blocksize);
   } else if (s->kind == LG_ST_HOST && s->release) {
     s->release(s->release_ud, s->data);
   }
@@ -313,10 +383,13 @@ static void release_storage(lua_State *L, lg_storage *s) {
  * to the system only to fault them in again (6x slower loops). */
 static void alloc_block(lua_State *L, lg_tensor *t, int ndim, const int64_t *size) {
   size_t nbytes = t->own.nbytes, bs = nbytes + 63;
-  void *block = lgC_alloc(L, bs);
   lg_extmem *m = extmem(L);
-  if (block == NULL && m && gc_running(L)) {
-    full_collect(L, m);
+  void *block = m ? cache_take(m, bs) : NULL;
+  if (block == NULL) block = lgC_alloc(L, bs);
+  if (block == NULL && m) {
+    cache_flush(L, m);
+    if (gc_running(L)) full_collect(L, m);
+    cache_flush(L, m);
     block = lgC_alloc(L, bs);
   }
   if (block == NULL) {
@@ -385,7 +458,7 @@ lg_tensor *lgL_view(lua_State *L, int idx) {
 static int t_close(lua_State *L) {
   lg_tensor *t = lgL_test(L, 1);
   if (t == NULL) return lgL_typeerror(L, 1, LG_TENSOR_MT);
-  if (t->st == &t->own) release_storage(L, &t->own);
+  if (t->st == &t->own) release_storage(L, &t->own, 0);
   t->st = NULL;
   return 0;
 }
@@ -1119,7 +1192,7 @@ static int t_copy(lua_State *L) {
 static int t_gc(lua_State *L) {
   /* Checked: __gc can be called directly on any userdata (an io file...). */
   lg_tensor *t = lgL_test(L, 1);
-  if (t && t->st == &t->own) release_storage(L, &t->own);
+  if (t && t->st == &t->own) release_storage(L, &t->own, 1);
   if (t) t->st = NULL;
   return 0;
 }

@@ -28,6 +28,7 @@ local function pack(...) return { n = select("#", ...), ... } end
 M.whitelist = {
   "^not enough memory",   -- Lua's own, for a userdata header
   "^[%w_]+: not enough memory for a %[[%d, ]*%] float%d%d tensor$",
+  "^[%w_]+: not enough memory for [%w ]+$",
   "^[%w_]+: tensor too large %(%[[%d, ]*%] float%d%d%)$",
   "^tensor too large",
   "^tensor with more than %d+ dims",
