@@ -13,9 +13,13 @@ MAKEFLAGS  += -j$(shell nproc 2>/dev/null || echo 1)
 BUILD      ?= $(if $(filter lua5.4,$(LUA)),build,build/$(patsubst lua%,%,$(LUA)))
 # Floating point as written whatever the mode (STD= builds in GNU mode, as
 # LuaRocks does): no FMA contraction (src/lg_common.h does the same), and
-# SSE math on 32-bit x86, whose x87 keeps excess precision.
+# SSE math on 32-bit x86, whose x87 keeps excess precision; on s390x GCC's
+# ISO modes evaluate float in double (FLT_EVAL_METHOD 1, to match glibc's
+# float_t), which -fexcess-precision=fast (GNU mode's default) turns off.
 STD        ?= -std=c99
-FPFLAGS    := -ffp-contract=off $(if $(filter i386-% i486-% i586-% i686-%,$(shell $(CC) -dumpmachine 2>/dev/null)),-msse2 -mfpmath=sse)
+MACHINE    := $(shell $(CC) -dumpmachine 2>/dev/null)
+FPFLAGS    := -ffp-contract=off $(if $(filter i386-% i486-% i586-% i686-%,$(MACHINE)),-msse2 -mfpmath=sse) \
+              $(if $(filter s390%,$(MACHINE)),-fexcess-precision=fast)
 CFLAGS_ALL = $(STD) $(OPT) $(WARN) $(FPFLAGS) -pthread -fPIC -fvisibility=hidden -Isrc $(LUA_INC) $(CFLAGS)
 LDFLAGS_ALL = -shared -pthread $(LDFLAGS)
 
