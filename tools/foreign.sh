@@ -7,6 +7,7 @@
 # build/foreign/ARCH. busted and its pure-Lua parts are the host's. Needs
 # `dpkg --add-architecture ARCH` and an apt-get update (as root) once.
 # i386 runs natively (a 32-bit process on x86-64), without qemu.
+# tools/foreign.sh ARCH BUILD --run SCRIPT [args...] runs a Lua script instead.
 set -eu
 arch=$1 build=$2; shift 2
 case $arch in
@@ -39,7 +40,8 @@ exec $cross/ld-linux.so.2 --library-path $cross:$libs $dir/root/usr/bin/lua5.4 "
 EOS
 fi
 chmod +x "$dir/bin/lua5.4"
-PATH="$dir/bin:$PATH" LGRAD_LUA=lua5.4 \
+export PATH="$dir/bin:$PATH" LGRAD_LUA=lua5.4 \
   LUA_PATH="./?.lua;./lua/?.lua;./lua/?/init.lua;/usr/share/lua/5.4/?.lua;/usr/share/lua/5.4/?/init.lua" \
-  LUA_CPATH="./$build/?.so;$dir/root/usr/lib/$triplet/lua/5.4/?.so" \
-  exec "$dir/bin/lua5.4" /usr/bin/busted --cpath="./$build/?.so" "$@"
+  LUA_CPATH="./$build/?.so;$dir/root/usr/lib/$triplet/lua/5.4/?.so"
+if [ "${1:-}" = --run ]; then shift; exec "$dir/bin/lua5.4" "$@"; fi
+exec "$dir/bin/lua5.4" /usr/bin/busted --cpath="./$build/?.so" "$@"
