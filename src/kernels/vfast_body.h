@@ -297,7 +297,8 @@ typedef struct {
   const float *src;  /* SCALE: e of that row; SUB: its x */
   float *y;          /* its output */
   float f;           /* SCALE: y = e f */
-  double c;          /* SUB: y = x - c, in double, rounded once */
+  double c, ls;      /* SUB: y = (x - c) - ls, in double, rounded once (c = m: x - m
+                      * is exact in double, so ties at large m keep log s) */
   size_t pt;         /* y[pt] = pv instead (cross-entropy's target class); */
   float pv;          /* (size_t)-1: none. Stored in the same write as its */
 } vf_pend;           /* neighbours: a later store to a streamed line would
@@ -306,12 +307,12 @@ typedef struct {
 LG_ALWAYS_INLINE lg_vf vf_pend_v(int pk, const vf_pend *p, lg_vf v)
 {
   if (pk == VF_PEND_SCALE) return v * p->f;
-  return v_pack_d(v_lo_d(v) - p->c, v_hi_d(v) - p->c);
+  return v_pack_d((v_lo_d(v) - p->c) - p->ls, (v_hi_d(v) - p->c) - p->ls);
 }
 LG_ALWAYS_INLINE float vf_pend_s(int pk, const vf_pend *p, float v)
 {
   if (pk == VF_PEND_SCALE) return v * p->f;
-  return (float)((double)v - p->c);
+  return (float)(((double)v - p->c) - p->ls);
 }
 /* y[j..j+LG_VW) = v, with the patch y[pt] = pv when it falls there */
 LG_ALWAYS_INLINE void vf_pend_put(const vf_pend *p, size_t j, lg_vf v)
@@ -512,7 +513,7 @@ LG_ALWAYS_INLINE double vf_pass(size_t n, float *e, const float *x, float m,
  * previous row's gradient q (vfast.h) when q != NULL. */
 LG_ALWAYS_INLINE vf_pend vf_pend_of(const lg_vpend *q)
 {
-  vf_pend p = { VF_PEND_SCALE, 0, NULL, NULL, 0.0f, 0.0, (size_t)-1, 0.0f };
+  vf_pend p = { VF_PEND_SCALE, 0, NULL, NULL, 0.0f, 0.0, 0.0, (size_t)-1, 0.0f };
   if (q) {
     p.src = q->e;
     p.y = q->y;
@@ -602,8 +603,8 @@ static VF_TGT void VF_NAME(vsoftmax_short)(int op, size_t rows, size_t n, float 
       } else if (op == LG_VS_LOGSUMEXP) {
         *yr = (float)((double)m + log(s));
       } else {
-        const double c = (double)m + log(s);
-        for (j = 0; j < n; j++) yr[j] = (float)((double)xr[j] - c);
+        const double ls = log(s);   /* (x - m) - ls: x - m is exact in double */
+        for (j = 0; j < n; j++) yr[j] = (float)(((double)xr[j] - m) - ls);
       }
     }
   }
@@ -973,7 +974,7 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
 {
   size_t r;
   float m;
-  vf_pend p = { VF_PEND_NONE, 0, NULL, NULL, 0.0f, 0.0, (size_t)-1, 0.0f };
+  vf_pend p = { VF_PEND_NONE, 0, NULL, NULL, 0.0f, 0.0, 0.0, (size_t)-1, 0.0f };
   int nt = 0;
 #ifdef V_STREAM
   float buf[2][VF_NT_ROW];
@@ -1025,10 +1026,11 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
       p.f = (float)(1.0 / s);
     } else if (op == LG_VS_LOGSUMEXP) {
       *yr = (float)((double)m + log(s));
-    } else {   /* y = x - (m + log s), in double and rounded once */
+    } else {   /* y = (x - m) - log s, in double and rounded once */
       p.op = VF_PEND_SUB;
       p.src = xr;
-      p.c = (double)m + log(s);
+      p.c = (double)m;
+      p.ls = log(s);
     }
     m = mn;
   }
