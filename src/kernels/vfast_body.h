@@ -159,8 +159,8 @@ static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
   case LG_VA_TANH: VF_LOOP(v_tanh(v)); break;
   case LG_VA_ELU: VF_LOOP(v_sel(v > 0.0f, v, af * v_expm1_neg(v))); break;
   case LG_VA_GELU_TANH: VF_LOOP(v_gelu_tanh(v)); break;
-  case LG_VA_SIGMOID_D: VF_LOOP(v_grad_mul(g, v_sigmoid_d(v))); break;
-  case LG_VA_TANH_D: VF_LOOP(v_grad_mul(g, v_tanh_d(v))); break;
+  case LG_VA_SIGMOID_D: VF_LOOP(dy ? v_dy_sigmoid_d(g, v) : v_sigmoid_d(v)); break;
+  case LG_VA_TANH_D: VF_LOOP(dy ? v_dy_tanh_d(g, v) : v_tanh_d(v)); break;
   /* relu in float: its result is x or 0, exact */
   case LG_VA_RELU:
 #ifdef V_STREAM
@@ -198,9 +198,11 @@ static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
   case LG_VA_GELU: VF_LOOP(v_gelu_erf(v)); break;
   case LG_VA_SOFTPLUS: VF_LOOP(v_softplus(v, af)); break;
   case LG_VA_SOFTPLUS_D:
-    VF_LOOP(v_grad_mul(g, v_sel(v > af, one, v_sigmoid(v)))); break;
+    VF_LOOP(dy ? v_sel(v > af, v_grad_mul(g, one), v_dy_sigmoid(g, v))
+               : v_sel(v > af, one, v_sigmoid(v))); break;
   case LG_VA_LOG_SIGMOID: VF_LOOP(v_log_sigmoid(v)); break;
-  case LG_VA_LOG_SIGMOID_D: VF_LOOP(v_grad_mul(g, v_sigmoid(-v))); break;
+  case LG_VA_LOG_SIGMOID_D:
+    VF_LOOP(dy ? v_dy_sigmoid(g, -v) : v_sigmoid(-v)); break;
   case LG_VA_SIGMOID_Y: VF_LOOP((g * (one - v)) * v); break;
   case LG_VA_TANH_Y: VF_LOOP(f_tanh_y(v, g)); break;
   case LG_VA_LOG1P01: VF_LOOP(v_log1p01(v)); break;

@@ -555,4 +555,60 @@ LG_ALWAYS_INLINE lg_vf v_grad_mul(lg_vf dy, lg_vf d)
   return (lg_vf)(~m & (lg_vi)(dy * d));   /* one product (v_sel made GCC compute two) */
 }
 
+/* q 2^n for an integer-valued n in [-300, 3] and |q| below the overflow
+ * threshold: one rounding (vscalefps), or four power-of-two factors,
+ * 2^a three times (a = floor(n/4) >= -75) then 2^(n - 3a), each a normal
+ * float; the partial products stay above the result, so only a subnormal
+ * result rounds more than once (by at most an ulp of 2^-149). */
+LG_ALWAYS_INLINE lg_vf v_scale_wide(lg_vf q, lg_vf n)
+{
+#ifdef V_SCALEF
+  return V_SCALEF(q, n);
+#else
+  lg_vi ni = __builtin_convertvector(n, lg_vi), a = ni >> 2;
+  lg_vf fa = (lg_vf)((a + 127) << 23), fr = (lg_vf)((ni - 3 * a + 127) << 23);
+  return q * fa * fa * fa * fr;
+#endif
+}
+
+/* dy f'(x) for f' = C e / (1 + e)^K, e = exp(w) = p 2^n, w <= 0 (sigmoid':
+ * w = -|x|, C = 1, K = 2; tanh': w = -2|x|, C = 4, K = 2; sigmoid(x):
+ * w = -|x|, K = 1, C = 1 for x < 0 and 1/e for x >= 0), as
+ * (dy (p/2) / (1 + e)^K) 2^(n + log2 2C): the product is formed before the
+ * scaling, so a large dy times a derivative far below the float range
+ * (sigmoid'(100) = 3.7e-44 is subnormal) still rounds once. p/2 <= 0.71
+ * keeps the first product below dy. w is clamped at -200 (below it dy f'
+ * < 2^-149 for every float dy); NaN passes through. */
+LG_ALWAYS_INLINE lg_vf v_dyexp(lg_vf g, lg_vf w, int K, lg_vf lc, lg_vi one)
+{
+  lg_vf t, n, p = v_expf_parts(V_MAX(v_set(-200.0f), w), &t, &n), e, d;
+  (void)t;
+  e = v_scale2(p, V_MAX(v_set(-150.0f), n));   /* below 2^-149: 1 + e = 1 anyway */
+  d = K == 2 ? 1.0f + e * (2.0f + e) : 1.0f + e;
+  /* one: lanes of 1 / (1 + e) (sigmoid, x >= 0): (g/2 / d) 2 */
+  p = v_sel(one, v_set(1.0f), p);
+  n = v_sel(one, v_set(0.0f), n);
+  return v_scale_wide(g * (0.5f * p) / d, n + lc);
+}
+/* dy sigmoid(x) (softplus', log_sigmoid'); sigmoid(-inf) = 0 exactly, so
+ * there grad_mul's rule gives 0 for any dy but NaN */
+LG_ALWAYS_INLINE lg_vf v_dy_sigmoid(lg_vf g, lg_vf x)
+{
+  lg_vf r = v_dyexp(g, v_negabs(x), 1, v_set(1.0f), x >= 0.0f);
+  return v_sel((x == -INFINITY) & (g == g), v_set(0.0f), r);
+}
+/* dy sigmoid'(x) and dy tanh'(x): derivative 0 only at x = +-inf */
+LG_ALWAYS_INLINE lg_vf v_dy_sigmoid_d(lg_vf g, lg_vf x)
+{
+  const lg_vi no = { 0 };
+  lg_vf r = v_dyexp(g, v_negabs(x), 2, v_set(1.0f), no);
+  return v_sel((v_abs(x) == INFINITY) & (g == g), v_set(0.0f), r);
+}
+LG_ALWAYS_INLINE lg_vf v_dy_tanh_d(lg_vf g, lg_vf x)
+{
+  const lg_vi no = { 0 };
+  lg_vf r = v_dyexp(g, -2.0f * v_abs(x), 2, v_set(3.0f), no);
+  return v_sel((v_abs(x) == INFINITY) & (g == g), v_set(0.0f), r);
+}
+
 #endif
