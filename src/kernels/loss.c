@@ -143,9 +143,11 @@ LG_ALWAYS_INLINE void ce_rows(const lg_ce_plan *pl, size_t lo, size_t hi, double
         pend = 0;
       }
       for (j = 0; j < c; j++) {
-        double d = lg_ld(zi, j, f64) - m, e = exp(d);
-        if (gi)
+        double zj = lg_ld(zi, j, f64), d = zj - m, e = exp(d);
+        if (gi) {   /* the gradient's e: exp of the exact z - m */
+          e += e * lg_sub_lo(zj, m, d);
           lg_st(gi, j, e, f64);
+        }
         s += e;
         if ((int64_t)j == t)
           dt = d;

@@ -13,8 +13,9 @@ LG_ALWAYS_INLINE void softmax_row(size_t n, size_t s, void *y, const void *x, in
 {
   double m = lg_rowmax(n, s, x, f64), sum = 0.0, r;
   size_t j;
-  for (j = 0; j < n; j++) {
-    double e = exp(lg_ld(x, j * s, f64) - m);
+  for (j = 0; j < n; j++) {   /* exp of the exact x - m (lg_sub_lo) */
+    double xj = lg_ld(x, j * s, f64), d = xj - m, e = exp(d);
+    e += e * lg_sub_lo(xj, m, d);
     lg_st(y, j * s, e, f64);
     sum += e;
   }

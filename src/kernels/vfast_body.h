@@ -407,8 +407,8 @@ LG_ALWAYS_INLINE void vf_exp4(lg_vf *o0, lg_vf *o1, lg_vf *o2, lg_vf *o3)
  *   pk (a constant at each call site) != VF_PEND_NONE: the previous
  *     row's output p (scale or subtract), written here rather than in a
  *     pass of its own.
- * Sums: four vectors at a time, their pairwise float sum (two roundings,
- * relative error <= 2^-23 of terms <= 1) goes to two double sums. */
+ * Sums: four vectors at a time, widened to double and added pairwise into
+ * two double sums. */
 LG_ALWAYS_INLINE double vf_pass(size_t n, float *e, const float *x, float m,
                                 const float *xn, float *mn, const float *pf,
                                 int pk, const vf_pend *p)
@@ -428,8 +428,16 @@ LG_ALWAYS_INLINE double vf_pass(size_t n, float *e, const float *x, float m,
   }
   for (; i + 4 * LG_VW <= n; i += 4 * LG_VW) {
     lg_vf v0 = v_ld(x + i) - mv, v1 = v_ld(x + i + LG_VW) - mv;
-    lg_vf v2 = v_ld(x + i + 2 * LG_VW) - mv, v3 = v_ld(x + i + 3 * LG_VW) - mv, v;
+    lg_vf v2 = v_ld(x + i + 2 * LG_VW) - mv, v3 = v_ld(x + i + 3 * LG_VW) - mv;
     vf_exp4(&v0, &v1, &v2, &v3);
+    if (e) {   /* stored e: exp of the exact x - m (v_sub_lo) */
+      lg_vf x0 = v_ld(x + i), x1 = v_ld(x + i + LG_VW);
+      lg_vf x2 = v_ld(x + i + 2 * LG_VW), x3 = v_ld(x + i + 3 * LG_VW);
+      v0 = v0 + v0 * v_sub_lo(x0, mv, x0 - mv);
+      v1 = v1 + v1 * v_sub_lo(x1, mv, x1 - mv);
+      v2 = v2 + v2 * v_sub_lo(x2, mv, x2 - mv);
+      v3 = v3 + v3 * v_sub_lo(x3, mv, x3 - mv);
+    }
     if (pk && j + 4 * LG_VW <= n) {
       const float *q = p->src + j;
       lg_vf u0 = vf_pend_v(pk, p, v_ld(q)), u1 = vf_pend_v(pk, p, v_ld(q + LG_VW));
@@ -458,24 +466,31 @@ LG_ALWAYS_INLINE double vf_pass(size_t n, float *e, const float *x, float m,
     }
     if (pf)
       for (k = 0; k < 4 * LG_VW; k += 16) __builtin_prefetch(pf + i + k);
-    v = (v0 + v1) + (v2 + v3);
-    s0 += v_lo_d(v);
-    s1 += v_hi_d(v);
+    /* in double from the first addition: float partial sums would
+     * leave log s (log_softmax, logsumexp) 2^-23 off, absolute */
+    s0 += (v_lo_d(v0) + v_lo_d(v1)) + (v_lo_d(v2) + v_lo_d(v3));
+    s1 += (v_hi_d(v0) + v_hi_d(v1)) + (v_hi_d(v2) + v_hi_d(v3));
   }
   if (xn) {
     vf_maxacc(xn, i, n, &M0, &nan);
     *mn = vf_maxred(V_MAX(V_MAX(M0, M1), V_MAX(M2, M3)), nan);
   }
   for (; i + LG_VW <= n; i += LG_VW) {
-    lg_vf v = v_exp_neg(v_ld(x + i) - mv);
-    if (e) v_st(e + i, v);
+    lg_vf xv = v_ld(x + i), d = xv - mv, v = v_exp_neg(d);
+    if (e) {
+      v = v + v * v_sub_lo(xv, mv, d);
+      v_st(e + i, v);
+    }
     s0 += v_lo_d(v);
     s1 += v_hi_d(v);
   }
 #ifdef V_LDTAIL
   if (i < n) {   /* exp(-inf) = 0: the fill adds nothing */
-    lg_vf v = v_exp_neg(V_LDTAIL(x + i, (unsigned)(n - i), -INFINITY) - mv);
-    if (e) V_STTAIL(e + i, (unsigned)(n - i), v);
+    lg_vf xv = V_LDTAIL(x + i, (unsigned)(n - i), -INFINITY), d = xv - mv, v = v_exp_neg(d);
+    if (e) {
+      v = v + v * v_sub_lo(xv, mv, d);
+      V_STTAIL(e + i, (unsigned)(n - i), v);
+    }
     s0 += v_lo_d(v);
     s1 += v_hi_d(v);
   }
@@ -493,6 +508,7 @@ LG_ALWAYS_INLINE double vf_pass(size_t n, float *e, const float *x, float m,
     }
     v = v_sel(pad, v_set(0.0f), v_exp_neg(v_ld(b) - mv));
     if (e) {
+      v = v + v * v_sub_lo(v_ld(b), mv, v_ld(b) - mv);
       v_st(b, v);
       for (k = 0; i + k < n; k++) e[i + k] = b[k];
     }
@@ -567,7 +583,7 @@ LG_ALWAYS_INLINE void vf_special_row(int op, size_t n, float *yr, float m)
 static VF_TGT void VF_NAME(vsoftmax_short)(int op, size_t rows, size_t n, float *y,
                                            const float *x)
 {
-  float buf[VF_CHUNK + LG_VW], mrow[VF_CHUNK];
+  float buf[VF_CHUNK + LG_VW], lo[VF_CHUNK + LG_VW], mrow[VF_CHUNK];
   size_t R = VF_CHUNK / n, r0, r, j, i;
   for (r0 = 0; r0 < rows; r0 += R) {
     size_t nr = rows - r0 < R ? rows - r0 : R, len = nr * n;
@@ -582,9 +598,17 @@ static VF_TGT void VF_NAME(vsoftmax_short)(int op, size_t rows, size_t n, float 
       mrow[r] = nan ? (float)NAN : m;
       mm = m - m == 0.0f ? m : 0.0f;   /* special rows: any finite shift */
       for (j = 0; j < n; j++) buf[r * n + j] = xr[j] - mm;
+      if (op == LG_VS_SOFTMAX)   /* e is the output: exp of the exact x - m */
+        for (j = 0; j < n; j++) lo[r * n + j] = f_sub_lo(xr[j], mm, buf[r * n + j]);
     }
-    for (i = len; i % LG_VW; i++) buf[i] = 0.0f;
-    for (i = 0; i < len; i += LG_VW) v_st(buf + i, v_exp_neg(v_ld(buf + i)));
+    for (i = len; i % LG_VW; i++) buf[i] = lo[i] = 0.0f;
+    if (op == LG_VS_SOFTMAX)
+      for (i = 0; i < len; i += LG_VW) {
+        lg_vf v = v_exp_neg(v_ld(buf + i));
+        v_st(buf + i, v + v * v_ld(lo + i));
+      }
+    else
+      for (i = 0; i < len; i += LG_VW) v_st(buf + i, v_exp_neg(v_ld(buf + i)));
     for (r = 0; r < nr; r++) {
       const float *e = buf + r * n, *xr = x + (r0 + r) * n;
       float m = mrow[r], *yr = op == LG_VS_LOGSUMEXP ? y + r0 + r : y + (r0 + r) * n;
@@ -624,8 +648,10 @@ LG_ALWAYS_INLINE float vf_row1_max(lg_vf v)
 }
 LG_ALWAYS_INLINE void vf_row1_out(unsigned k, float *yr, lg_vf v, float m)
 {
-  lg_vf e = v_exp_neg(v - m);
-  double s = V_HSUM_D(v_lo_d(e) + v_hi_d(e));
+  lg_vf d = v - m, e = v_exp_neg(d);
+  double s;
+  e = e + e * v_sub_lo(v, v_set(m), d);
+  s = V_HSUM_D(v_lo_d(e) + v_hi_d(e));
   V_STTAIL(yr, k, e * (float)(1.0 / s));
 }
 /* softmax only: log_softmax and logsumexp call log() per row, and keep the
@@ -791,6 +817,14 @@ LG_ALWAYS_INLINE void vf_ce8(size_t nr, size_t n, const float *z, const int64_t 
     lg_vf *E = (lg_vf *)v[h];
     vf_exp4(E, E + 1, E + 2, E + 3);
     vf_exp4(E + 4, E + 5, E + 6, E + 7);
+    VF_UNROLL
+    for (q = 0; q < 8; q++) {   /* e of the exact z - m (v_sub_lo): z again, from L1 */
+      lg_vf zq = (lg_vf)_mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), kn,
+                                             z + (8 * h + q < nr ? 8 * h + q : nr - 1) * n);
+      lg_vf mq = (lg_vf)_mm512_permutexvar_ps(
+          _mm512_set1_epi32(q < 4 ? 4 * (int)q : 4 * (int)q - 14), Z[h]);
+      E[q] = E[q] + E[q] * v_sub_lo(zq, mq, zq - mq);
+    }
   }
   /* sums: row k at lane 2k, row k + 4 at lane 2k + 1 */
   VF_UNROLL
@@ -897,7 +931,7 @@ static VF_TGT int VF_NAME(vce)(size_t rows, size_t n, const float *z, const int6
                                const float *w, int64_t ign, double a, float *losses,
                                float *grad, double *nll_sum)
 {
-  float buf[VF_CE_BUF + LG_VW], mrow[VF_CE_R];
+  float buf[VF_CE_BUF + LG_VW], lo[VF_CE_BUF + LG_VW], mrow[VF_CE_R];
   double sv[VF_CE_R + LG_VW], dtv[VF_CE_R + LG_VW], wtv[VF_CE_R + LG_VW], acc = 0.0;
   size_t R, r0, r, j, i;
   if (n == 0 || n > 16)
@@ -916,10 +950,16 @@ static VF_TGT int VF_NAME(vce)(size_t rows, size_t n, const float *z, const int6
       }
       mrow[r] = nan ? (float)NAN : m;
       mm = !nan && m - m == 0.0f ? m : 0.0f;   /* special rows: any finite shift */
-      for (j = 0; j < n; j++) buf[r * n + j] = xr[j] - mm;
+      for (j = 0; j < n; j++) {   /* e: exp of the exact x - m (f_sub_lo) */
+        buf[r * n + j] = xr[j] - mm;
+        lo[r * n + j] = f_sub_lo(xr[j], mm, buf[r * n + j]);
+      }
     }
-    for (i = len; i % LG_VW; i++) buf[i] = 0.0f;
-    for (i = 0; i < len; i += LG_VW) v_st(buf + i, v_exp_neg(v_ld(buf + i)));
+    for (i = len; i % LG_VW; i++) buf[i] = lo[i] = 0.0f;
+    for (i = 0; i < len; i += LG_VW) {
+      lg_vf v = v_exp_neg(v_ld(buf + i));
+      v_st(buf + i, v + v * v_ld(lo + i));
+    }
     for (r = 0; r < nr; r++) {
       const float *e = buf + r * n;
       const int64_t tr = t[r0 + r];

@@ -162,6 +162,24 @@ LG_ALWAYS_INLINE lg_vf v_exp_neg(lg_vf x)
 #endif
 }
 
+/* Softmax's x - m rounds to float before the exp, and exp magnifies that
+ * error by |x - m|: 28 ulp at x - m = -65. TwoSum gives the rounding
+ * error lo of d = x - m (x - m = d + lo exactly), and exp(d + lo) =
+ * exp(d) (1 + lo) to far below an ulp (|lo| <= 6e-6 where exp(d) is not
+ * 0), so e + e lo is exp of the exact difference. lo = 0 where d <= -104
+ * (exp(d) = 0 there; d = -inf or NaN would give NaN). No multiplications:
+ * FMA contraction cannot change it. */
+LG_ALWAYS_INLINE lg_vf v_sub_lo(lg_vf x, lg_vf m, lg_vf d)
+{
+  lg_vf bb = d - x, lo = (x - (d - bb)) - (m + bb);
+  return v_sel(d > -104.0f, lo, v_set(0.0f));
+}
+LG_ALWAYS_INLINE float f_sub_lo(float x, float m, float d)
+{
+  float bb = d - x, lo = (x - (d - bb)) - (m + bb);
+  return d > -104.0f ? lo : 0.0f;
+}
+
 /* sqrt per lane: the ISA's correctly rounded instruction where there is
  * one (V_SQRT), else sqrtf lane by lane (the same result). */
 LG_ALWAYS_INLINE lg_vf v_sqrt(lg_vf x)
