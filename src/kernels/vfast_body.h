@@ -583,7 +583,7 @@ LG_ALWAYS_INLINE void vf_special_row(int op, size_t n, float *yr, float m)
 static VF_TGT void VF_NAME(vsoftmax_short)(int op, size_t rows, size_t n, float *y,
                                            const float *x)
 {
-  float buf[VF_CHUNK + LG_VW], lo[VF_CHUNK + LG_VW], mrow[VF_CHUNK];
+  float buf[VF_CHUNK + LG_VW], mb[VF_CHUNK + LG_VW], mrow[VF_CHUNK];
   size_t R = VF_CHUNK / n, r0, r, j, i;
   for (r0 = 0; r0 < rows; r0 += R) {
     size_t nr = rows - r0 < R ? rows - r0 : R, len = nr * n;
@@ -599,15 +599,22 @@ static VF_TGT void VF_NAME(vsoftmax_short)(int op, size_t rows, size_t n, float 
       mm = m - m == 0.0f ? m : 0.0f;   /* special rows: any finite shift */
       for (j = 0; j < n; j++) buf[r * n + j] = xr[j] - mm;
       if (op == LG_VS_SOFTMAX)   /* e is the output: exp of the exact x - m */
-        for (j = 0; j < n; j++) lo[r * n + j] = f_sub_lo(xr[j], mm, buf[r * n + j]);
+        for (j = 0; j < n; j++) mb[r * n + j] = mm;
     }
-    for (i = len; i % LG_VW; i++) buf[i] = lo[i] = 0.0f;
-    if (op == LG_VS_SOFTMAX)
-      for (i = 0; i < len; i += LG_VW) {
-        lg_vf v = v_exp_neg(v_ld(buf + i));
-        v_st(buf + i, v + v * v_ld(lo + i));
+    for (i = len; i % LG_VW; i++) buf[i] = mb[i] = 0.0f;
+    if (op == LG_VS_SOFTMAX) {
+      const float *xc = x + r0 * n;   /* the chunk's rows are contiguous */
+      for (i = 0; i + LG_VW <= len; i += LG_VW) {
+        lg_vf d = v_ld(buf + i), v = v_exp_neg(d);
+        v_st(buf + i, v + v * v_sub_lo(v_ld(xc + i), v_ld(mb + i), d));
       }
-    else
+      for (; i < len; i += LG_VW) {   /* the last partial vector: x from a copy */
+        float xt[LG_VW] = { 0 };
+        lg_vf d = v_ld(buf + i), v = v_exp_neg(d);
+        memcpy(xt, xc + i, (len - i) * sizeof(float));
+        v_st(buf + i, v + v * v_sub_lo(v_ld(xt), v_ld(mb + i), d));
+      }
+    } else
       for (i = 0; i < len; i += LG_VW) v_st(buf + i, v_exp_neg(v_ld(buf + i)));
     for (r = 0; r < nr; r++) {
       const float *e = buf + r * n, *xr = x + (r0 + r) * n;
@@ -931,7 +938,7 @@ static VF_TGT int VF_NAME(vce)(size_t rows, size_t n, const float *z, const int6
                                const float *w, int64_t ign, double a, float *losses,
                                float *grad, double *nll_sum)
 {
-  float buf[VF_CE_BUF + LG_VW], lo[VF_CE_BUF + LG_VW], mrow[VF_CE_R];
+  float buf[VF_CE_BUF + LG_VW], mb[VF_CE_BUF + LG_VW], mrow[VF_CE_R];
   double sv[VF_CE_R + LG_VW], dtv[VF_CE_R + LG_VW], wtv[VF_CE_R + LG_VW], acc = 0.0;
   size_t R, r0, r, j, i;
   if (n == 0 || n > 16)
@@ -950,15 +957,21 @@ static VF_TGT int VF_NAME(vce)(size_t rows, size_t n, const float *z, const int6
       }
       mrow[r] = nan ? (float)NAN : m;
       mm = !nan && m - m == 0.0f ? m : 0.0f;   /* special rows: any finite shift */
-      for (j = 0; j < n; j++) {   /* e: exp of the exact x - m (f_sub_lo) */
+      for (j = 0; j < n; j++) {
         buf[r * n + j] = xr[j] - mm;
-        lo[r * n + j] = f_sub_lo(xr[j], mm, buf[r * n + j]);
+        mb[r * n + j] = mm;
       }
     }
-    for (i = len; i % LG_VW; i++) buf[i] = lo[i] = 0.0f;
-    for (i = 0; i < len; i += LG_VW) {
-      lg_vf v = v_exp_neg(v_ld(buf + i));
-      v_st(buf + i, v + v * v_ld(lo + i));
+    for (i = len; i % LG_VW; i++) buf[i] = mb[i] = 0.0f;
+    for (i = 0; i + LG_VW <= len; i += LG_VW) {   /* e: exp of the exact z - m (v_sub_lo) */
+      lg_vf d = v_ld(buf + i), v = v_exp_neg(d);
+      v_st(buf + i, v + v * v_sub_lo(v_ld(zc + i), v_ld(mb + i), d));
+    }
+    for (; i < len; i += LG_VW) {   /* the last partial vector: z from a copy */
+      float zt[LG_VW] = { 0 };
+      lg_vf d = v_ld(buf + i), v = v_exp_neg(d);
+      memcpy(zt, zc + i, (len - i) * sizeof(float));
+      v_st(buf + i, v + v * v_sub_lo(v_ld(zt), v_ld(mb + i), d));
     }
     for (r = 0; r < nr; r++) {
       const float *e = buf + r * n;

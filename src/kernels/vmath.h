@@ -174,11 +174,6 @@ LG_ALWAYS_INLINE lg_vf v_sub_lo(lg_vf x, lg_vf m, lg_vf d)
   lg_vf bb = d - x, lo = (x - (d - bb)) - (m + bb);
   return v_sel(d > -104.0f, lo, v_set(0.0f));
 }
-LG_ALWAYS_INLINE float f_sub_lo(float x, float m, float d)
-{
-  float bb = d - x, lo = (x - (d - bb)) - (m + bb);
-  return d > -104.0f ? lo : 0.0f;
-}
 
 /* sqrt per lane: the ISA's correctly rounded instruction where there is
  * one (V_SQRT), else sqrtf lane by lane (the same result). */
