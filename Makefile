@@ -20,7 +20,7 @@ CORE = $(BUILD)/lgrad/core.so
 export LUA_PATH  := ./lua/?.lua;./lua/?/init.lua;$(LUA_PATH);;
 export LUA_CPATH := ./$(BUILD)/?.so;$(LUA_CPATH);;
 
-.PHONY: all test demo clean env deps check-deps check-busted help
+.PHONY: all test demo memloops clean env deps check-deps check-busted help
 
 all: $(CORE)
 
@@ -37,6 +37,10 @@ test: $(CORE) | check-busted
 
 demo: $(CORE)
 	$(LUA) examples/demo.lua
+
+# Peak memory growth of memory_spec's loops in each collector mode.
+memloops: $(CORE)
+	LGRAD_LUA=$(LUA) $(LUA) tools/memloops.lua
 
 env:
 	@echo "export LUA_PATH='$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;'"
@@ -67,6 +71,7 @@ help:
 	@echo "make test         the C host examples, then the busted specs"
 	@echo "make demo         run examples/demo.lua"
 	@echo "make examples     run examples/*.lua, SVGs into build/examples/"
+	@echo "make memloops     peak memory of memory_spec's loops in each GC mode (LUA=...)"
 	@echo "make env          print LUA_PATH/LUA_CPATH for running scripts from the checkout"
 	@echo "make test-all     the suite on Lua 5.4, 5.1, 5.2, 5.3 and LuaJIT"
 	@echo "make host         build and run the C host examples; host-valgrind under valgrind"
@@ -120,7 +125,7 @@ bench: build/bench_kernels $(CORE)
 # Host programs that embed Lua and link lgrad through its C API (lgrad.h):
 # examples/host/*.c, each run and checking itself.
 LUA_LIB    ?= $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
-HOST_BIN   = build/host/minimal build/host/host build/host/threads build/host/pool
+HOST_BIN   = build/host/minimal build/host/host build/host/threads build/host/pool build/host/wrapgc
 build/host/%: examples/host/%.c src/lgrad.h src/lgrad_kernels.h $(CORE)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c99 $(OPT) $(WARN) -Isrc $(LUA_INC) -DLGRAD_LUA_DIR='"$(CURDIR)/lua"' -o $@ $< \

@@ -24,6 +24,7 @@ typedef struct lg_storage {
   int kind;
   lg_release_fn release; /* LG_ST_HOST: called once with (release_ud, data) */
   void *release_ud;
+  struct lg_extmem *acct; /* where nbytes were charged, or NULL */
 } lg_storage;
 
 typedef struct lg_tensor {
@@ -62,6 +63,13 @@ LG_INTERNAL lg_tensor *lgL_check(lua_State *L, int arg);
  * the stack. dt < 0 converts to float32; otherwise a tensor argument must
  * have dtype dt and a converted one gets it. */
 LG_INTERNAL lg_tensor *lgL_checkin(lua_State *L, int arg, int dt);
+/* Memory outside the Lua heap that a tensor's finalizer frees (allocated
+ * blocks, host buffers with a release) is counted so that the collector
+ * runs often enough for it in every mode: lgL_pace before nbytes more are
+ * held (may collect, and so run finalizers or raise), lgL_charge once the
+ * storage st holds them (never fails). */
+LG_INTERNAL void lgL_pace(lua_State *L, size_t nbytes);
+LG_INTERNAL void lgL_charge(lua_State *L, lg_storage *st, size_t nbytes);
 /* Push a new contiguous tensor (elements uninitialised). */
 LG_INTERNAL lg_tensor *lgL_new(lua_State *L, lg_dtype dt, int ndim, const int64_t *size);
 /* Push a view sharing the storage of the tensor at idx (geometry copied;

@@ -110,6 +110,10 @@ lgrad_Tensor *lgrad_wrap(lua_State *L, void *data, int dtype, int ndim, const in
   } else if (!empty) {
     lg_numel(ndim, shape, &extent);
   }
+  /* A buffer the finalizer releases counts toward collecting, as lgrad's
+   * own blocks do; paced first, as a collection may raise, and then no
+   * tensor exists yet. */
+  if (release != NULL && !empty) lgL_pace(L, (size_t)extent * lg_dtype_size(dtype));
   /* Fully built before anything else can fail, so the collector always
    * finds a consistent tensor. */
   t = (lg_tensor *)lgC_newudata(L, sizeof(lg_tensor));
@@ -129,6 +133,7 @@ lgrad_Tensor *lgrad_wrap(lua_State *L, void *data, int dtype, int ndim, const in
   t->own.release_ud = ud;
   t->st = &t->own;
   lgL_setmeta(L, 1);
+  if (release != NULL) lgL_charge(L, &t->own, t->own.nbytes);
   return PUB(t);
 }
 

@@ -42,30 +42,44 @@ void lgL_register_names(lua_State *L, int idx) {
   lua_pop(L, 1);
 }
 
-int lgL_argerror(lua_State *L, int arg, const char *msg) {
+/* The lgrad name of the running C function, or NULL: the call site's name
+ * if it has one, else the one lgL_register_names recorded. *self is set
+ * when arg 1 is self (a method call), and the ':' mark is dropped. */
+static const char *running_name(lua_State *L, int *self) {
   lua_Debug ar;
   const char *name;
-  if (!lua_getstack(L, 0, &ar)) return luaL_error(L, "bad argument #%d (%s)", arg, msg);
+  *self = 0;
+  if (!lua_getstack(L, 0, &ar)) return NULL;
   lua_getinfo(L, "nf", &ar);
-  if (ar.namewhat && strcmp(ar.namewhat, "method") == 0) {
-    arg--;   /* do not count self */
-    if (arg == 0) return luaL_error(L, "calling '%s' on bad self (%s)", ar.name, msg);
-  }
+  if (ar.namewhat && strcmp(ar.namewhat, "method") == 0) *self = 1;
   name = ar.name;
   if (name == NULL) {
     lua_getfield(L, LUA_REGISTRYINDEX, LG_NAMES);
     if (lua_istable(L, -1)) {
       lua_pushvalue(L, -2);
       lua_rawget(L, -2);
-      name = lua_tostring(L, -1);
+      name = lua_tostring(L, -1);   /* kept alive by the names table */
+      lua_pop(L, 1);
     }
+    lua_pop(L, 1);
     if (name && name[0] == ':') {
       name++;
-      if (--arg == 0) return luaL_error(L, "calling '%s' on bad self (%s)", name, msg);
+      *self = 1;
     }
   }
+  lua_pop(L, 1);   /* the function "f" pushed */
   /* 5.2/5.3 name metamethods "__add", 5.4 "add"; 5.1 looked it up above. */
   if (name && name[0] == '_' && name[1] == '_') name += 2;
+  return name;
+}
+
+int lgL_argerror(lua_State *L, int arg, const char *msg) {
+  lua_Debug ar;
+  int self;
+  const char *name;
+  if (!lua_getstack(L, 0, &ar)) return luaL_error(L, "bad argument #%d (%s)", arg, msg);
+  name = running_name(L, &self);
+  if (self && --arg == 0) return luaL_error(L, "calling '%s' on bad self (%s)", name ? name : "?", msg);
   return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, name ? name : "?", msg);
 }
 
@@ -212,35 +226,196 @@ int lgL_sharestorage(const lg_tensor *a, const lg_tensor *b) { return a->st == b
 
 /* ---- storage ---------------------------------------------------------- */
 
-static void release_storage(lua_State *L, lg_storage *s) {
+/* Bytes of tensor storage a state holds outside its Lua heap. No Lua
+ * collector counts them: an incremental one is paced by the steps
+ * lgL_charge gives it, but a 5.4 generational one starts a major
+ * collection only when the Lua heap grows, which big tensors barely make
+ * it do, so tensors that lived through two minor collections would pile
+ * up until memory ran out. Hence also a full collection each time the
+ * bytes held have doubled since the last one (at least LG_GC_FLOOR more),
+ * in every mode and version: the collector's own pause rule applied to
+ * memory it cannot see. */
+/* The state also keeps a few blocks its collector freed for tensors of
+ * the same size to reuse. An incremental collector frees garbage in
+ * batches, and glibc hands a heap top of more than twice the largest block
+ * back to the system, so a loop of temporaries faulted every page of every
+ * new tensor in afresh (5x slower in incremental mode). close() frees
+ * directly: the user asked for the memory back. */
+#define LG_CACHE_N 8
+#define LG_CACHE_MAX ((size_t)32 << 20)     /* bytes kept */
+#define LG_CACHE_BLOCK ((size_t)16 << 20)   /* largest block kept */
+
+typedef struct lg_extmem {
+  size_t live;    /* bytes charged and not yet released */
+  size_t limit;   /* collect fully before live would pass this */
+  int closed;     /* lua_close flushed the cache: keep nothing more */
+  int n;          /* blocks in the cache */
+  size_t cached;  /* their bytes */
+  void *block[LG_CACHE_N];
+  size_t size[LG_CACHE_N];
+} lg_extmem;
+
+#define LG_GC_FLOOR ((size_t)64 << 20)
+static const char extmem_key = 0;
+
+/* A cached block of exactly bs bytes, or NULL. */
+static void *cache_take(lg_extmem *m, size_t bs) {
+  int i;
+  for (i = m->n - 1; i >= 0; i--) {
+    if (m->size[i] == bs) {
+      void *p = m->block[i];
+      m->n--;
+      m->block[i] = m->block[m->n];
+      m->size[i] = m->size[m->n];
+      m->cached -= bs;
+      return p;
+    }
+  }
+  return NULL;
+}
+
+/* Keep block p of bs bytes if there is room; 1 if kept. */
+static int cache_put(lg_extmem *m, void *p, size_t bs) {
+  if (m->closed || bs > LG_CACHE_BLOCK || m->n == LG_CACHE_N || bs > LG_CACHE_MAX - m->cached)
+    return 0;
+  m->block[m->n] = p;
+  m->size[m->n] = bs;
+  m->n++;
+  m->cached += bs;
+  return 1;
+}
+
+static void cache_flush(lua_State *L, lg_extmem *m) {
+  while (m->n > 0) {
+    m->n--;
+    lgC_free(L, m->block[m->n], m->size[m->n]);
+  }
+  m->cached = 0;
+}
+
+static int extmem_gc(lua_State *L) {   /* at lua_close */
+  lg_extmem *m = (lg_extmem *)lua_touserdata(L, 1);
+  cache_flush(L, m);
+  m->closed = 1;
+  return 0;
+}
+
+static lg_extmem *extmem(lua_State *L) {
+  lg_extmem *m;
+  lgC_rawgetp(L, LUA_REGISTRYINDEX, &extmem_key);
+  m = (lg_extmem *)lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return m;
+}
+
+static void extmem_init(lua_State *L) {
+  lg_extmem *m;
+  if (extmem(L)) return;   /* the module opened again in this state */
+  m = (lg_extmem *)lgC_newudata(L, sizeof *m);
+  memset(m, 0, sizeof *m);
+  m->limit = LG_GC_FLOOR;
+  lua_newtable(L);
+  lua_pushcfunction(L, extmem_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lgC_rawsetp(L, LUA_REGISTRYINDEX, &extmem_key);
+}
+
+static int gc_running(lua_State *L) {
+#ifdef LUA_GCISRUNNING   /* 5.2+ and LuaJIT 2.1 */
+  return lua_gc(L, LUA_GCISRUNNING, 0);
+#else
+  (void)L;
+  return 1;
+#endif
+}
+
+static void full_collect(lua_State *L, lg_extmem *m) {
+  size_t floor;
+  lua_gc(L, LUA_GCCOLLECT, 0);   /* finalizers lower m->live */
+  floor = m->live < LG_GC_FLOOR ? LG_GC_FLOOR : m->live;
+  m->limit = m->live + floor;
+}
+
+/* Collect for extra bytes about to be held (0: already counted) and a new
+ * block of nbytes: fully past the limit, else an incremental step. */
+static void pace(lua_State *L, lg_extmem *m, size_t extra, size_t nbytes) {
+  size_t kb = nbytes >> 10;
+  if (m == NULL || !gc_running(L)) return;
+  if (m->live > m->limit || extra > m->limit - m->live) full_collect(L, m);
+  else if (kb > 0) lua_gc(L, LUA_GCSTEP, kb > 0x7fffffff ? 0x7fffffff : (int)kb);
+}
+
+void lgL_pace(lua_State *L, size_t nbytes) { pace(L, extmem(L), nbytes, nbytes); }
+
+void lgL_charge(lua_State *L, lg_storage *st, size_t nbytes) {
+  lg_extmem *m = extmem(L);
+  if (m == NULL || nbytes == 0) return;
+  m->live += nbytes;
+  st->acct = m;
+}
+
+/* Give a tensor's storage back: to the cache when the collector frees it
+ * (reuse), to the allocator when closed or when the cache is full. */
+static void release_storage(lua_State *L, lg_storage *s, int reuse) {
   if (s->data == NULL) return;
   if (s->kind == LG_ST_ALLOC) {
-    lgC_free(L, s->block, s->blocksize);
+    if (!(reuse && s->acct && cache_put(s->acct, s->block, s->blocksize)))
+      lgC_free(L, s->block, s->blocksize);
   } else if (s->kind == LG_ST_HOST && s->release) {
     s->release(s->release_ud, s->data);
   }
+  if (s->acct) s->acct->live -= s->nbytes;
+  s->acct = NULL;
   s->data = NULL;
 }
 
-/* Tell the collector about memory it did not allocate through Lua objects,
- * so loops that drop large tensors stay bounded without collectgarbage(). */
-static void gc_pressure(lua_State *L, size_t nbytes) {
-  size_t kb = nbytes >> 10;
-#if LUA_VERSION_NUM >= 502
-  if (!lua_gc(L, LUA_GCISRUNNING, 0)) return;
-#endif
-  if (kb > 0) lua_gc(L, LUA_GCSTEP, kb > 0x7fffffff ? 0x7fffffff : (int)kb);
+/* The storage block of a new tensor (64-byte aligned for vector loads),
+ * after a full collection and a second try if the first fails. Charged
+ * once the block is the tensor's: charging first would free the blocks it
+ * collects before this one is taken, and glibc would hand their pages back
+ * to the system only to fault them in again (6x slower loops). */
+static void alloc_block(lua_State *L, lg_tensor *t, int ndim, const int64_t *size) {
+  size_t nbytes = t->own.nbytes, bs = nbytes + 63;
+  lg_extmem *m = extmem(L);
+  void *block = m ? cache_take(m, bs) : NULL;
+  if (block == NULL) block = lgC_alloc(L, bs);
+  if (block == NULL && m) {
+    cache_flush(L, m);
+    if (gc_running(L)) full_collect(L, m);
+    cache_flush(L, m);
+    block = lgC_alloc(L, bs);
+  }
+  if (block == NULL) {
+    int self;
+    const char *name = running_name(L, &self);
+    luaL_error(L, "%s: not enough memory for a %s %s tensor", name ? name : "lgrad",
+               lgL_pushshape(L, ndim, size), lgL_dtypename(t->dtype));
+  }
+  t->own.kind = LG_ST_ALLOC;
+  t->own.block = block;
+  t->own.blocksize = bs;
+  t->own.data = (char *)(((uintptr_t)block + 63) & ~(uintptr_t)63);
+  t->st = &t->own;   /* from here its finalizer frees it, whatever fails */
+  lgL_charge(L, &t->own, nbytes);
+  pace(L, m, 0, nbytes);
 }
 
 /* Push a new tensor of the given geometry with freshly allocated storage.
  * The userdata is made safe (no storage) before anything can fail. */
 lg_tensor *lgL_new(lua_State *L, lg_dtype dt, int ndim, const int64_t *size) {
   int64_t n;
-  size_t nbytes, inl;
+  size_t nbytes, inl, esize = lg_dtype_size(dt);
   lg_tensor *t;
   if (ndim > LG_MAXDIM) luaL_error(L, "tensor with more than %d dims", LG_MAXDIM);
-  if (lg_numel(ndim, size, &n) != LG_OK) luaL_error(L, "tensor too large");
-  nbytes = (size_t)n * lg_dtype_size(dt);
+  /* Bytes must fit a size_t with room for the alignment (32-bit hosts). */
+  if (lg_numel(ndim, size, &n) != LG_OK || (uint64_t)n > (SIZE_MAX - 64) / esize) {
+    int self;
+    const char *name = running_name(L, &self);
+    luaL_error(L, "%s: tensor too large (%s %s)", name ? name : "lgrad",
+               lgL_pushshape(L, ndim, size), lgL_dtypename(dt));
+  }
+  nbytes = (size_t)n * esize;
   inl = nbytes <= LG_INLINE_MAX ? nbytes : 0;
   t = (lg_tensor *)lgC_newudata(L, sizeof(lg_tensor) + inl);
   memset(t, 0, sizeof *t);
@@ -254,17 +429,9 @@ lg_tensor *lgL_new(lua_State *L, lg_dtype dt, int ndim, const int64_t *size) {
     t->own.kind = LG_ST_INLINE;
     t->own.data = (char *)(t + 1);
   } else {
-    /* Align the elements to 64 bytes for vector loads. */
-    size_t bs = nbytes + 63;
-    void *block = lgC_alloc(L, bs);
-    if (block == NULL) luaL_error(L, "not enough memory");
-    t->own.kind = LG_ST_ALLOC;
-    t->own.block = block;
-    t->own.blocksize = bs;
-    t->own.data = (char *)(((uintptr_t)block + 63) & ~(uintptr_t)63);
+    alloc_block(L, t, ndim, size);
   }
   t->st = &t->own;
-  if (nbytes > LG_INLINE_MAX) gc_pressure(L, nbytes);
   return t;
 }
 
@@ -285,7 +452,7 @@ lg_tensor *lgL_view(lua_State *L, int idx) {
 static int t_close(lua_State *L) {
   lg_tensor *t = lgL_test(L, 1);
   if (t == NULL) return lgL_typeerror(L, 1, LG_TENSOR_MT);
-  if (t->st == &t->own) release_storage(L, &t->own);
+  if (t->st == &t->own) release_storage(L, &t->own, 0);
   t->st = NULL;
   return 0;
 }
@@ -1019,7 +1186,7 @@ static int t_copy(lua_State *L) {
 static int t_gc(lua_State *L) {
   /* Checked: __gc can be called directly on any userdata (an io file...). */
   lg_tensor *t = lgL_test(L, 1);
-  if (t && t->st == &t->own) release_storage(L, &t->own);
+  if (t && t->st == &t->own) release_storage(L, &t->own, 1);
   if (t) t->st = NULL;
   return 0;
 }
@@ -1040,6 +1207,7 @@ static const luaL_Reg methods[] = {
 };
 
 void lgL_open_tensor(lua_State *L, int mod, int meth) {
+  extmem_init(L);
   lgL_register(L, mod, funcs, meth, methods);
   luaL_getmetatable(L, LG_TENSOR_MT);
   lua_pushvalue(L, meth);

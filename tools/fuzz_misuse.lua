@@ -26,7 +26,9 @@ local function pack(...) return { n = select("#", ...), ... } end
 
 -- Errors that are not argument errors but are clear and expected.
 M.whitelist = {
-  "^not enough memory",
+  "^not enough memory",   -- Lua's own, for a userdata header
+  "^[%w_]+: not enough memory for a %[[%d, ]*%] float%d%d tensor$",
+  "^[%w_]+: tensor too large %(%[[%d, ]*%] float%d%d%)$",
   "^tensor too large",
   "^tensor with more than %d+ dims",
   "^length of a 0%-d tensor",

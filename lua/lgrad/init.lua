@@ -43,7 +43,10 @@ function lg.one_hot(indices, num_classes)
   if num_classes * math.max(n, 1) > 2^48 then   -- lgrad's size limit, before zeros says it
     error("bad argument #2 to 'one_hot' (tensor too large)", 2)
   end
-  local t = lg.zeros(n, num_classes)
+  local ok, t = pcall(lg.zeros, n, num_classes)
+  if not ok then   -- zeros' message, as one_hot's and at the caller's line
+    error((tostring(t):gsub("^.-zeros: ", "one_hot: ")), 2)
+  end
   for i = 1, n do
     local c = indices[i]
     if type(c) ~= "number" or c ~= math.floor(c) or c < 1 or c > num_classes then
