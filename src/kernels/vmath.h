@@ -51,6 +51,7 @@ LG_ALWAYS_INLINE lg_vf v_sel(lg_vi m, lg_vf a, lg_vf b)
 #ifndef V_MIN
 #define V_MIN(c, x) v_sel((x) != (x) | (x) < (c), (x), (c))
 #define V_MAX(c, x) v_sel((x) != (x) | (x) > (c), (x), (c))
+#define V_MAX_GENERIC 1
 #endif
 LG_ALWAYS_INLINE lg_vf v_abs(lg_vf x) { return (lg_vf)((lg_vi)x & 0x7fffffff); }
 /* |x| with the sign of s */
@@ -166,13 +167,19 @@ LG_ALWAYS_INLINE lg_vf v_exp_neg(lg_vf x)
  * error by |x - m|: 28 ulp at x - m = -65. TwoSum gives the rounding
  * error lo of d = x - m (x - m = d + lo exactly), and exp(d + lo) =
  * exp(d) (1 + lo) to far below an ulp (|lo| <= 6e-6 where exp(d) is not
- * 0), so e + e lo is exp of the exact difference. lo = 0 where d <= -104
- * (exp(d) = 0 there; d = -inf or NaN would give NaN). No multiplications:
- * FMA contraction cannot change it. */
+ * 0), so e + e lo is exp of the exact difference. A NaN lo (d = -inf) must
+ * not reach e + e lo; where d <= -104 exp(d) = 0 and a finite lo changes
+ * nothing. No multiplications: FMA contraction cannot change it. */
 LG_ALWAYS_INLINE lg_vf v_sub_lo(lg_vf x, lg_vf m, lg_vf d)
 {
   lg_vf bb = d - x, lo = (x - (d - bb)) - (m + bb);
-  return v_sel(d > -104.0f, lo, v_set(0.0f));
+#ifdef V_MAX_GENERIC
+  return v_sel(lo == lo, lo, v_set(-1.0f));
+#else
+  /* maxps(lo, -1): -1 for a NaN lo (then exp(d) = 0: e + e lo stays 0),
+   * lo elsewhere (|lo| <= 2^-18 wherever exp(d) != 0): one operation */
+  return V_MAX(lo, v_set(-1.0f));
+#endif
 }
 
 /* sqrt per lane: the ISA's correctly rounded instruction where there is
