@@ -769,6 +769,7 @@ LG_ALWAYS_INLINE void vf_ce8(size_t nr, size_t n, const float *z, const int64_t 
   const __mmask16 kn = (__mmask16)((1u << n) - 1u);
   const __m512i P = _mm512_set_epi64(7, 3, 6, 2, 5, 1, 4, 0);
   __m512 v[VF_CE_H][8], W[4], X0, X1, Y, Z[VF_CE_H], F, G;
+  lg_vf lo[VF_CE_H][8];
   __m512d d[8], D[4], S[VF_CE_H], wt[VF_CE_H], ft;
   __m512i tp[VF_CE_H];
   __m256 mc[VF_CE_H], zt[VF_CE_H];
@@ -820,9 +821,13 @@ LG_ALWAYS_INLINE void vf_ce8(size_t nr, size_t n, const float *z, const int64_t 
                       _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(X0), _mm512_castps_pd(X1))));
     Z[h] = _mm512_max_ps(Y, _mm512_permute_ps(Y, _MM_SHUFFLE(2, 3, 0, 1)));
     VF_UNROLL
-    for (q = 0; q < 8; q++)   /* v becomes x - m, then e */
-      v[h][q] = (__m512)((lg_vf)v[h][q] - (lg_vf)_mm512_permutexvar_ps(
-          _mm512_set1_epi32(q < 4 ? 4 * (int)q : 4 * (int)q - 14), Z[h]));
+    for (q = 0; q < 8; q++) {   /* v becomes x - m (lo: its rounding error), then e */
+      lg_vf mq = (lg_vf)_mm512_permutexvar_ps(
+          _mm512_set1_epi32(q < 4 ? 4 * (int)q : 4 * (int)q - 14), Z[h]);
+      lg_vf dq = (lg_vf)v[h][q] - mq;
+      lo[h][q] = v_sub_lo((lg_vf)v[h][q], mq, dq);
+      v[h][q] = (__m512)dq;
+    }
   }
   VF_UNROLL
   for (h = 0; h < VF_CE_H; h++) {
@@ -830,13 +835,8 @@ LG_ALWAYS_INLINE void vf_ce8(size_t nr, size_t n, const float *z, const int64_t 
     vf_exp4(E, E + 1, E + 2, E + 3);
     vf_exp4(E + 4, E + 5, E + 6, E + 7);
     VF_UNROLL
-    for (q = 0; q < 8; q++) {   /* e of the exact z - m (v_sub_lo): z again, from L1 */
-      lg_vf zq = (lg_vf)_mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), kn,
-                                             z + (8 * h + q < nr ? 8 * h + q : nr - 1) * n);
-      lg_vf mq = (lg_vf)_mm512_permutexvar_ps(
-          _mm512_set1_epi32(q < 4 ? 4 * (int)q : 4 * (int)q - 14), Z[h]);
-      E[q] = E[q] + E[q] * v_sub_lo(zq, mq, zq - mq);
-    }
+    for (q = 0; q < 8; q++)   /* e of the exact z - m */
+      E[q] = E[q] + E[q] * lo[h][q];
   }
   /* sums: row k at lane 2k, row k + 4 at lane 2k + 1 */
   VF_UNROLL
