@@ -575,19 +575,28 @@ LG_ALWAYS_INLINE lg_vf v_grad_mul(lg_vf dy, lg_vf d)
   return (lg_vf)(~m & (lg_vi)(dy * d));   /* one product (v_sel made GCC compute two) */
 }
 
-/* q 2^n for an integer-valued n in [-300, 3] and |q| below the overflow
- * threshold: one rounding (vscalefps), or four power-of-two factors,
- * 2^a three times (a = floor(n/4) >= -75) then 2^(n - 3a), each a normal
- * float; the partial products stay above the result, so only a subnormal
- * result rounds more than once (by at most an ulp of 2^-149). */
+/* q 2^n for an integer-valued n in [-292, 3] and |q| below the overflow
+ * threshold: one rounding (vscalefps), or three power-of-two factors,
+ * 2^a twice (a = floor(21 n / 64) in [-96, 0]) then 2^(n - 2a) (n - 2a in
+ * [-101, 3]), each a normal float; the last factor exceeds 1 only for
+ * n = -1 or n > 0, so the partial products stay above the result (no
+ * overflow either), and only a subnormal result rounds more than once
+ * (by at most an ulp of 2^-149). */
 LG_ALWAYS_INLINE lg_vf v_scale_wide(lg_vf q, lg_vf n)
 {
 #ifdef V_SCALEF
   return V_SCALEF(q, n);
 #else
-  lg_vi ni = __builtin_convertvector(n, lg_vi), a = ni >> 2;
-  lg_vf fa = (lg_vf)((a + 127) << 23), fr = (lg_vf)((ni - 3 * a + 127) << 23);
-  return q * fa * fa * fa * fr;
+  lg_vi ni = __builtin_convertvector(n, lg_vi), a, big = ni < -126;
+  lg_vf fa, fr;
+  int k, any = 0;
+  for (k = 0; k < LG_VW; k++) any |= big[k];
+  if (!any)   /* the usual case: 2^n is a normal float, one exact factor */
+    return q * (lg_vf)((ni + 127) << 23);
+  a = (ni * 21) >> 6;
+  fa = (lg_vf)((a + 127) << 23);
+  fr = (lg_vf)((ni - 2 * a + 127) << 23);
+  return q * fa * fa * fr;
 #endif
 }
 
