@@ -5,10 +5,18 @@ BUSTED     ?= busted
 CC         ?= cc
 OPT        ?= -O2
 WARN       = -Wall -Wextra -Wshadow -Wcast-qual -Wmissing-prototypes -Wstrict-prototypes
+# Compile in parallel, one job per CPU, unless the command line says -jN
+# (which wins): the first build is ~25 s serially.
+MAKEFLAGS  += -j$(shell nproc 2>/dev/null || echo 1)
 # Lua 5.4 builds into build/; `make LUA=lua5.1` (lua5.2, lua5.3, luajit)
 # into build/5.1/ (build/jit/ for LuaJIT) so versions never share objects.
 BUILD      ?= $(if $(filter lua5.4,$(LUA)),build,build/$(patsubst lua%,%,$(LUA)))
-CFLAGS_ALL = -std=c99 $(OPT) $(WARN) -pthread -fPIC -fvisibility=hidden -Isrc $(LUA_INC) $(CFLAGS)
+# Floating point as written whatever the mode (STD= builds in GNU mode, as
+# LuaRocks does): no FMA contraction (src/lg_common.h does the same), and
+# SSE math on 32-bit x86, whose x87 keeps excess precision.
+STD        ?= -std=c99
+FPFLAGS    := -ffp-contract=off $(if $(filter i386-% i486-% i586-% i686-%,$(shell $(CC) -dumpmachine 2>/dev/null)),-msse2 -mfpmath=sse)
+CFLAGS_ALL = $(STD) $(OPT) $(WARN) $(FPFLAGS) -pthread -fPIC -fvisibility=hidden -Isrc $(LUA_INC) $(CFLAGS)
 LDFLAGS_ALL = -shared -pthread $(LDFLAGS)
 
 SRC  = $(wildcard src/*.c) $(wildcard src/kernels/*.c)
@@ -23,6 +31,10 @@ export LUA_CPATH := ./$(BUILD)/?.so;$(LUA_CPATH);;
 .PHONY: all test demo memloops clean env deps check-deps check-busted help
 
 all: $(CORE)
+
+# The objects alone (cross compilers without a target Lua library: make cross).
+objs: $(OBJ)
+.PHONY: objs
 
 $(BUILD)/%.o: src/%.c $(HDR) | check-deps
 	@mkdir -p $(dir $@)
@@ -74,11 +86,14 @@ help:
 	@echo "make memloops     peak memory of memory_spec's loops in each GC mode (LUA=...)"
 	@echo "make env          print LUA_PATH/LUA_CPATH for running scripts from the checkout"
 	@echo "make test-all     the suite on Lua 5.4, 5.1, 5.2, 5.3 and LuaJIT"
+	@echo "make test-simd    the suite at every SIMD level this CPU has (LGRAD_SIMD)"
+	@echo "make cross        compile with the installed cross compilers (musl, aarch64, i686, mingw)"
+	@echo "make test-flags   the suite built as LuaRocks builds (GNU mode, -march=native)"
 	@echo "make host         build and run the C host examples; host-valgrind under valgrind"
 	@echo "make sanitize     the suite against an ASan+UBSan build; valgrind: under memcheck"
 	@echo "make fuzz         the Lua misuse fuzzer (FUZZ_N, FUZZ_SEED); fuzz-asan; fuzz-c (libFuzzer)"
 	@echo "make check-kernels  softmax/loss kernels against recorded PyTorch values"
-	@echo "make bench        kernel timings (beside PyTorch when installed), Lua per-call cost"
+	@echo "make bench        kernel timings (beside PyTorch when installed), Lua per-call cost, an MLP step by lg.grad"
 	@echo "make bench-threads  1 thread against 2 (lg.set_num_threads), interleaved"
 	@echo "make deps         apt-get install the Debian packages (as root); deps-all for every Lua"
 	@echo "make clean        remove build/"
@@ -115,7 +130,11 @@ bench-threads: build/bench_threads
 	./build/bench_threads
 .PHONY: bench-threads
 
-bench: build/bench_kernels $(CORE)
+# The per-call floor bench.lua compares lgrad's small calls with.
+build/floor.so: bench/floor.c
+	$(CC) -std=c99 $(OPT) $(WARN) -fPIC -shared $(LUA_INC) -o $@ $< -lm
+
+bench: build/bench_kernels build/floor.so $(CORE)
 	@if /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
 	  /usr/bin/python3 bench/compare_torch.py > build/torch_bench.txt; \
 	else : > build/torch_bench.txt; fi
@@ -141,10 +160,11 @@ host-valgrind: $(HOST_BIN)
 	@valgrind -q --tool=helgrind --error-exitcode=1 ./build/host/threads
 
 # No writable global variables in the shared object (crt's own excepted):
-# lua_States in different threads must share nothing.
+# lua_States in different threads must share nothing. The one exception,
+# lg_vf_cur, is the SIMD table, chosen once (src/kernels/vfast.h).
 check-globals: $(CORE)
 	@if objdump -t $(CORE) | grep -E ' O \.(data|bss)[[:space:]]' | \
-	  grep -vE ' (completed\.[0-9]+|__dso_handle|__TMC_END__)$$'; then \
+	  grep -vE ' (completed\.[0-9]+|__dso_handle|__TMC_END__|lg_vf_cur)$$'; then \
 	  echo "mutable global variables in $(CORE) (above)"; exit 1; fi
 
 # The host programs link Lua 5.4 (LUA_LIB, build/lgrad), so only its test runs them.
@@ -153,7 +173,7 @@ test: host
 endif
 .PHONY: host host-valgrind check-globals
 # The examples of README.md ("Examples"); their SVGs go to build/examples/.
-EXAMPLES = derivation softmax_vs_hardmax temperature activations nonlinearity
+EXAMPLES = derivation softmax_vs_hardmax temperature activations nonlinearity autograd
 examples: $(CORE)
 	@mkdir -p build/examples
 	@fail=0; for e in $(EXAMPLES); do echo "== examples/$$e.lua"; \
@@ -171,6 +191,40 @@ test-all:
 deps-all:
 	$(MAKE) --no-print-directory deps DEPS="$(DEPS_ALL)"
 .PHONY: test-all deps-all
+
+# The suite at every SIMD level this machine has (LGRAD_SIMD; lg.simd()
+# says which is best), ~20 s each: in .ci/run, not in `make test`.
+test-simd: $(CORE) | check-busted
+	@best=$$($(LUA) -e 'io.write(require("lgrad.core").simd())') && \
+	for l in portable avx2 avx512; do echo "== LGRAD_SIMD=$$l"; \
+	  LGRAD_SIMD=$$l LGRAD_LUA=$(LUA) $(BUSTED) --lua=$(LUA) --cpath='./$(BUILD)/?.so' || exit 1; \
+	  [ $$l = $$best ] && break; done
+
+# The suite on a build the way LuaRocks builds (no -std: GNU mode, no
+# -ffp-contract), on this CPU's FMA (-march=native): src/lg_common.h alone
+# must keep the numbers those of `make test`.
+test-flags: | check-busted
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/gnu STD= FPFLAGS= OPT='-O2 -march=native' all
+	LGRAD_LUA=$(LUA) $(BUSTED) --lua=$(LUA) --cpath='./$(BUILD)/gnu/?.so'
+.PHONY: test-simd test-flags
+
+# Compile with each cross compiler installed (musl, aarch64, i686,
+# mingw-w64; docs/platforms.md), warnings as errors, and link the ELF ones
+# (a Windows DLL would need the target's Lua import library). Debian's
+# luaconf.h includes the target's lua5.4-deb-multiarch.h: one is written
+# per target.
+CROSS_CC ?= musl-gcc aarch64-linux-gnu-gcc i686-linux-gnu-gcc x86_64-w64-mingw32-gcc
+cross:
+	@for cc in $(CROSS_CC); do \
+	  command -v $$cc >/dev/null || { echo "== $$cc: not installed, skipped"; continue; }; \
+	  d=build/cross/$$cc; mkdir -p $$d/include; \
+	  printf '#define DEB_HOST_MULTIARCH "%s"\n' "$$($$cc -dumpmachine)" > $$d/include/lua5.4-deb-multiarch.h; \
+	  case $$cc in *mingw*) t=objs;; *) t=all;; esac; \
+	  echo "== $$cc ($$($$cc -dumpmachine)): make $$t"; \
+	  $(MAKE) --no-print-directory -s CC=$$cc BUILD=$$d LUA=lua5.4 \
+	    LUA_INC="-I/usr/include/lua5.4 -I$$d/include" CFLAGS=-Werror $$t || exit 1; \
+	done
+.PHONY: cross
 
 # Reliability (docs/reliability.md): the suite under ASan+UBSan and under
 # valgrind, the Lua misuse fuzzer, and libFuzzer on the C shape arithmetic.

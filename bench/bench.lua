@@ -7,35 +7,47 @@
 local lg = require "lgrad"
 local REPS, N = 15, 200000
 
-local function median_us(f)
-  local t = {}
-  for r = 1, REPS do
-    local t0 = os.clock()
-    for _ = 1, N do f() end
-    t[r] = (os.clock() - t0) / N * 1e6
-  end
-  table.sort(t)
-  return t[(REPS + 1) // 2]
-end
-
+-- The floor (bench/floor.c, built by make bench): the least any binding
+-- does for a 3-element call. Each row times lgrad and the floor in turn,
+-- 15 times, and gives the medians and the median of the 15 ratios.
+package.cpath = "./build/?.so;" .. package.cpath
+local okf, floor = pcall(require, "floor")
 local x = lg.tensor({0.5, -1, 2}, "float32")
 local out = lg.tensor({0, 0, 0}, "float32")
+local fx, fo
+if okf then fx, fo = floor.new(0.5, -1, 2), floor.new(0, 0, 0) end
 local rows = {
-  {"sigmoid(x)", function() return lg.sigmoid(x) end},
-  {"sigmoid(x, out)", function() return lg.sigmoid(x, out) end},
+  {"sigmoid(x)", function() return lg.sigmoid(x) end, okf and function() return floor.sigmoid(fx) end},
+  {"sigmoid(x, out)", function() return lg.sigmoid(x, out) end,
+   okf and function() return floor.sigmoid(fx, fo) end},
+  {"softmax(x)", function() return lg.softmax(x) end, okf and function() return floor.sigmoid(fx) end},
+  {"softmax(x, 1, out)", function() return lg.softmax(x, 1, out) end,
+   okf and function() return floor.sigmoid(fx, fo) end},
 }
-if lg.softmax then
-  rows[#rows + 1] = {"softmax(x)", function() return lg.softmax(x) end}
+local function us_per_call(f)
+  local t0 = os.clock()
+  for _ = 1, N do f() end
+  return (os.clock() - t0) / N * 1e6
 end
-print(string.format("%-20s %10s %14s", "Lua call, 3 elems", "us/call", "KB alloc/1e5"))
+local function median(t) table.sort(t) return t[(#t + 1) // 2] end
+print(string.format("%-20s %10s %10s %8s %14s", "Lua call, 3 elems", "us/call", "floor us", "ratio",
+  "KB alloc/1e5"))
 for _, r in ipairs(rows) do
-  local us = median_us(r[2])
+  local a, b, q = {}, {}, {}
+  for i = 1, REPS do
+    a[i] = us_per_call(r[2])
+    if r[3] then b[i] = us_per_call(r[3]); q[i] = a[i] / b[i] end
+  end
   collectgarbage("collect"); collectgarbage("stop")
   local k0 = collectgarbage("count")
   for _ = 1, 100000 do r[2]() end
   local kb = collectgarbage("count") - k0
   collectgarbage("restart")
-  print(string.format("%-20s %10.3f %14.1f", r[1], us, kb))
+  if r[3] then
+    print(string.format("%-20s %10.3f %10.3f %8.2f %14.1f", r[1], median(a), median(b), median(q), kb))
+  else
+    print(string.format("%-20s %10.3f %10s %8s %14.1f", r[1], median(a), "-", "-", kb))
+  end
 end
 
 -- Large tensors through the binding (median of 15 calls, ns per element).
@@ -98,4 +110,48 @@ for _, r in ipairs(loops) do
     cells[i] = ("%12.3f"):format(loop_ns(r[3], r[4]))
   end
   print(string.format("%-24s %-12s %s", r[1], r[2], table.concat(cells, " ")))
+end
+
+-- One training step of a 2-layer MLP, [256, 784] -> 128 (tanh) -> 10,
+-- cross-entropy: the loss and all four gradients through lg.value_and_grad
+-- against the same step with the backward written by hand (float32, the
+-- optimizer update left out: it is the same for both). Interleaved rounds;
+-- medians of each and of the per-round ratio (target: autograd within 1.3x).
+if lg.value_and_grad then
+  lg.seed(2)
+  local X = lg.randn(256, 784)
+  local y = {}
+  for i = 1, 256 do y[i] = i % 10 + 1 end
+  y = lg.tensor(y)
+  local p = { W1 = lg.randn(784, 128) * 0.03, b1 = lg.zeros(128), W2 = lg.randn(128, 10) * 0.1,
+    b2 = lg.zeros(10) }
+  local function hand(q)
+    local h = lg.tanh(lg.matmul(X, q.W1) + q.b1)
+    local dz2, loss = lg.cross_entropy_grad(lg.matmul(h, q.W2) + q.b2, y)
+    local dz1 = lg.tanh_backward_from_output(lg.matmul(dz2, q.W2:t()), h)
+    return loss, { W1 = lg.matmul(X:t(), dz1), b1 = dz1:sum(1), W2 = lg.matmul(h:t(), dz2), b2 = dz2:sum(1) }
+  end
+  local auto = lg.value_and_grad(function(q)
+    return lg.cross_entropy(lg.matmul(lg.tanh(lg.matmul(X, q.W1) + q.b1), q.W2) + q.b2, y)
+  end)
+  local la, ga = auto(p)
+  local lh, gh = hand(p)
+  assert(math.abs(la - lh) < 1e-6 and lg.allclose(ga.W1, gh.W1, 1e-4, 1e-6), "autograd disagrees")
+  local STEPS, ROUNDS = 20, 15
+  local th, ta, ratio = {}, {}, {}
+  for r = 1, ROUNDS do
+    local t0 = os.clock()
+    for _ = 1, STEPS do hand(p) end
+    th[r] = (os.clock() - t0) / STEPS * 1e3
+    t0 = os.clock()
+    for _ = 1, STEPS do auto(p) end
+    ta[r] = (os.clock() - t0) / STEPS * 1e3
+    ratio[r] = ta[r] / th[r]
+  end
+  local function med(t) table.sort(t) return t[(#t + 1) // 2] end
+  print()
+  print(string.format("%-36s %10s", "MLP step [256,784]->128->10", "ms/step"))
+  print(string.format("%-36s %10.3f", "hand-written backward", med(th)))
+  print(string.format("%-36s %10.3f", "lg.value_and_grad", med(ta)))
+  print(string.format("%-36s %10.3f", "ratio (median of rounds)", med(ratio)))
 end

@@ -1,5 +1,6 @@
 -- Every activation and its derivative: one SVG per activation, two overview
--- plots of the seed's three (sigmoid, tanh, relu), and a table of ranges,
+-- plots of the article's three (sigmoid, tanh, relu: "AI 系列: 激活函数 &
+-- Softmax 函数", https://ningg.top/ai-series-softmax-intro/), and a table of ranges,
 -- the derivative's largest value, and how far lg.derivative is from a
 -- numeric derivative (lg.numeric_grad, away from the kinks).
 --
@@ -32,8 +33,8 @@ for _, name in ipairs(lg.activations) do
   local f = lg[name]
   local y, d = f(x), lg.derivative(name, x)
   ex.save(dir, "activation_" .. name .. ".svg", plot.line {
-    title = name .. " and its derivative", xlabel = "x",
-    series = { { x = x, y = y, label = name }, { x = x, y = d, label = name .. "'" } },
+    title = name .. " and its derivative", xlabel = "x", ylabel = ("%s(x), %s′(x)"):format(name, name),
+    series = { { x = x, y = y, label = name }, { x = x, y = d, label = name .. "′" } },
   })
   local dmax, at = d:max(), x[d:argmax()]
   -- numeric check, one point at a time (float64 central differences)
@@ -53,12 +54,14 @@ local seed = { "sigmoid", "tanh", "relu" }
 local fs, ds = {}, {}
 for i, name in ipairs(seed) do
   fs[i] = { x = x, y = lg[name](x), label = name }
-  ds[i] = { x = x, y = lg.derivative(name, x), label = name .. "'" }
+  ds[i] = { x = x, y = lg.derivative(name, x), label = name .. "′" }
 end
 ex.save(dir, "activations.svg", plot.line {
-  title = "The seed's activations", xlabel = "x", ylabel = "f(x)", series = fs, ylim = { -1.5, 3 } })
+  title = "The activations of \"" .. ex.ARTICLE_EN .. "\"", xlabel = "x", ylabel = "f(x)", series = fs,
+  ylim = { -1.5, 3 } })
 ex.save(dir, "derivatives.svg", plot.line {
-  title = "Their derivatives: sigmoid' never exceeds 0.25", xlabel = "x", ylabel = "f'(x)", series = ds, ylim = { -0.1, 1.1 } })
+  title = "Their derivatives: sigmoid′ never exceeds 0.25", xlabel = "x", ylabel = "f′(x)", series = ds,
+  ylim = { -0.1, 1.1 } })
 
 print()
 ex.table({ "activation", "min on [-6,6]", "max on [-6,6]", "f(-1e4) .. f(1e4)", "max f'", "at x",
@@ -69,4 +72,4 @@ print()
 print(("sigmoid'(0) = %.4f: the largest a sigmoid layer can pass back; ten layers: at most %.1e")
   :format(s, s ^ 10))
 print(plot.text { title = "sigmoid' and tanh' on [-6, 6]", width = 60, height = 10, series = {
-  { x = x, y = ds[1].y, label = "sigmoid'" }, { x = x, y = ds[2].y, label = "tanh'" } } })
+  { x = x, y = ds[1].y, label = "sigmoid'" }, { x = x, y = ds[2].y, label = "tanh'" } } })   -- a terminal: ASCII

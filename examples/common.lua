@@ -6,6 +6,13 @@ local plot = require "lgrad.plot"
 
 local M = {}
 
+-- The article lgrad grew from (its text: ../shared/seed/ in the project).
+-- Plot titles use the English name: the SVG fonts need not have CJK glyphs.
+M.ARTICLE = "AI 系列: 激活函数 & Softmax 函数"
+M.ARTICLE_EN = "AI series: activation functions & softmax"
+M.ARTICLE_URL = "https://ningg.top/ai-series-softmax-intro/"
+M.ARTICLE_REF = ("\"%s\" (ningg.top, 2025-04-12, %s)"):format(M.ARTICLE, M.ARTICLE_URL)
+
 -- The output folder: the first argument, or the current directory.
 function M.outdir(args)
   local dir = args and args[1] or "."

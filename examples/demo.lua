@@ -30,6 +30,13 @@ print("sum", x:sum(), "mean of each row", list(x:mean(2)))
 local values, index = x:max(2)
 print("max of each row", list(values), "at", list(index))
 
+section("Comparisons, where, clamp, cat")
+local v = lg.tensor{-2, -0.5, 0.5, 3}
+print("v > 0        ", lg.gt(v, 0))
+print("where(v > 0) ", lg.where(lg.gt(v, 0), v, 0))
+print("clamp(v, -1, 1)", lg.clamp(v, -1, 1))
+print(lg.cat({x, lg.tensor{{7, 8, 9}}}))
+
 section("A matrix product")
 print(lg.matmul(x, x:t()))
 
@@ -38,7 +45,8 @@ lg.seed(42)
 print(lg.randn(2, 4))
 
 if lg.softmax then
-  section("The seed article's softmax example")
+  section("The softmax example of " .. '"AI 系列: 激活函数 & Softmax 函数"')
+  print("(ningg.top, 2025-04-12, https://ningg.top/ai-series-softmax-intro/)")
   local z = lg.tensor{2.0, 1.0, 0.1}
   print("logits", list(z))
   print("softmax", lg.softmax(z))
@@ -51,9 +59,17 @@ if lg.cross_entropy_grad then
   local grad, loss = lg.cross_entropy_grad(z, 1)
   print("loss", loss)
   print("dL/dz", grad)
-  print("p - y", lg.softmax(z) - lg.one_hot({1}, 3)[1]:astype("float64"))
+  print("p - y", lg.softmax(z) - lg.one_hot(1, 3, "float64"))
   if lg.gradcheck then
     local ok, report = lg.gradcheck(function(v) return lg.cross_entropy(v, 1) end, z, grad)
     print("gradcheck", ok, "max abs error", report.max_abs_err)
   end
+end
+
+if lg.accuracy then
+  section("Predictions: argmax gives class indices, accuracy counts them")
+  local logits = lg.tensor{{2.0, 1.0, 0.1}, {0.2, 0.1, 3.0}, {1.0, 1.5, 0.0}}
+  local y = {1, 3, 1}
+  print("predicted", logits:argmax(2), "targets", table.concat(y, ", "))
+  print(("accuracy %.2f, loss %.4f"):format(lg.accuracy(logits, y), lg.cross_entropy(logits, y)))
 end

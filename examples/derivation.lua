@@ -1,6 +1,8 @@
--- The seed's derivation of dL/dz for softmax + cross-entropy, checked step by
+-- The derivation of dL/dz in "AI 系列: 激活函数 & Softmax 函数" (ningg.top,
+-- 2025-04-12, https://ningg.top/ai-series-softmax-intro/) for softmax + cross-entropy, checked step by
 -- step against numeric derivatives (lg.gradcheck, float64 central differences)
--- on random logits.
+-- on random logits, with reverse-mode autograd (lg.grad) as a third answer
+-- beside the hand formula and the numeric one.
 --
 --   lua5.4 examples/derivation.lua [outdir]
 --
@@ -11,7 +13,7 @@ local lg = require "lgrad"
 local plot = require "lgrad.plot"
 local ex = dofile((arg[0]:match("^(.*[/\\])") or "") .. "common.lua")
 
-ex.need(lg, "derivation.lua", { "softmax", "cross_entropy", "cross_entropy_grad", "softmax_jacobian" })
+ex.need(lg, "derivation.lua", { "softmax", "cross_entropy", "cross_entropy_grad", "softmax_jacobian", "grad" })
 local dir = ex.outdir(arg)
 local DT = "float64"
 
@@ -54,9 +56,32 @@ local steps = {
   { "4", "one-hot", "-y_i + y_i p_i + p_i(1 - y_i)" },
   { "5", "result", "dL/dz_i = p_i - y_i" },
   { "5", "lg.cross_entropy_grad", "p - y from one fused pass" },
+  { "5", "lg.grad", "autograd of L through softmax and log" },
 }
 local worst = {}
 for i = 1, #steps do worst[i] = { err = 0, rel = 0, ok = true } end
+
+-- The largest |claimed - autograd| of step i (claimed and autograd: arrays,
+-- nested arrays or tensors of the same numbers).
+local function flat(v) return lg.tensor(v, DT):reshape(-1):totable() end
+local function record_autograd(i, claimed, autograd)
+  local a, b = flat(claimed), flat(autograd)
+  local w = worst[i]
+  w.ag = w.ag or 0
+  for k = 1, #a do
+    local d = math.abs(a[k] - b[k])
+    if not (d <= w.ag) then w.ag = d end
+  end
+end
+
+-- Autograd's softmax jacobian at z: row k is lg.grad of p_k.
+local function autograd_jacobian(z)
+  local J = {}
+  for k = 1, z:numel() do
+    J[k] = lg.grad(function(v) return lg.softmax(v)[k] end)(z):totable()
+  end
+  return J
+end
 
 local function record(i, ok, report)
   local w = worst[i]
@@ -96,13 +121,19 @@ for trial = 1, TRIALS do
   -- 2: dL/dp, with p treated as free variables
   local dLdp = {}
   for k = 1, C do dLdp[k] = -y[k] / p[k] end
-  record(3, lg.gradcheck(function(q) return -(yt * q:log()):sum() end, lg.tensor(p, DT), dLdp))
+  local function L_of_p(q) return -(yt * q:log()):sum() end
+  record(3, lg.gradcheck(L_of_p, lg.tensor(p, DT), dLdp))
+  record_autograd(3, dLdp, lg.grad(L_of_p)(lg.tensor(p, DT)))
 
   -- 3: the softmax jacobian, against numeric_jacobian of lg.softmax
   local Jprinted, Jright = jacobian_formula(p, 1), jacobian_formula(p, -1)
   record(4, lg.gradcheck(lg.softmax, z, Jprinted))
   record(5, lg.gradcheck(lg.softmax, z, Jright))
   record(6, lg.gradcheck(lg.softmax, z, lg.softmax_jacobian(z)))
+  local J_ag = autograd_jacobian(z)
+  record_autograd(4, Jprinted, J_ag)
+  record_autograd(5, Jright, J_ag)
+  record_autograd(6, lg.softmax_jacobian(z), J_ag)
 
   -- 4: the chain rule and the article's two rewritings of it
   local g_chain, g_printed = chain(y, p, Jright), chain(y, p, Jprinted)
@@ -123,21 +154,28 @@ for trial = 1, TRIALS do
   for i = 1, C do pmy[i] = p[i] - y[i] end
   record(11, lg.gradcheck(L_of_z, z, pmy))
   record(12, lg.gradcheck(L_of_z, z, (lg.cross_entropy_grad(z, class))))
+  record(13, lg.gradcheck(L_of_z, z))   -- no grad given: lg.grad's
+  local g_ag = lg.grad(L_of_z)(z)
+  for i, g in ipairs({ g_chain, g_printed, g_exp, g_hot, pmy, (lg.cross_entropy_grad(z, class)) }) do
+    record_autograd(6 + i, g, g_ag)
+  end
   last = { z = z, class = class, numeric = lg.numeric_grad(L_of_z, z), pmy = pmy, printed = g_printed }
 end
 
 local rows, flagged = {}, {}
 for i, s in ipairs(steps) do
   local w = worst[i]
-  rows[i] = { s[1], s[2], s[3], ("%.1e"):format(w.err), ("%.1e"):format(w.rel), w.ok and "ok" or "WRONG" }
+  rows[i] = { s[1], s[2], s[3], ("%.1e"):format(w.err), ("%.1e"):format(w.rel),
+    w.ag and ("%.1e"):format(w.ag) or "-", w.ok and "ok" or "WRONG" }
   if not w.ok then flagged[#flagged + 1] = ("step %s, %s"):format(s[1], s[2]) end
 end
 print(("Checked on %d random logit vectors of %d classes, one-hot targets, float64."):format(TRIALS, C))
-print("abs/rel err: the largest |claimed - numeric| (and / |numeric|) over all trials and elements.")
+print("abs/rel err: the largest |claimed - numeric| (and / |numeric|) over all trials and elements;")
+print("autograd: the largest |claimed - lg.grad| (reverse mode through lg.softmax and log).")
 print("A derivative passes when every element is within 1e-5 + 1e-3 |numeric| (PyTorch's gradcheck")
 print("tolerances); the step-1 values must match the plain-Lua formula to 1e-12.")
 print()
-ex.table({ "step", "what", "claimed formula", "abs err", "rel err", "check" }, rows)
+ex.table({ "step", "what", "claimed formula", "abs err", "rel err", "autograd", "check" }, rows)
 print()
 if #flagged > 0 then
   print("flagged: " .. table.concat(flagged, "; "))

@@ -3,17 +3,16 @@
 --
 --   lua5.4 examples/nonlinearity.lua [outdir]
 --
--- Trains, with plain full-batch gradient descent and a backward pass written
--- by hand from lgrad's kernels (cross_entropy_grad gives dL/dz = (p - y)/N,
--- NAME_backward gives dL/dx through the activation), a linear model and
--- 2-layer networks with relu, tanh and sigmoid. Seeded: every run prints the
--- same numbers. Writes one decision-region plot per data set and model.
+-- Trains, with plain full-batch gradient descent (lg.optim.sgd) on the
+-- gradients lg.grad computes, a linear model and 2-layer networks with relu,
+-- tanh and sigmoid. (examples/autograd.lua puts lg.grad beside the backward
+-- written by hand from lgrad's kernels.) Seeded: every run prints the same
+-- numbers. Writes one decision-region plot per data set and model.
 local lg = require "lgrad"
 local plot = require "lgrad.plot"
 local ex = dofile((arg[0]:match("^(.*[/\\])") or "") .. "common.lua")
 
-ex.need(lg, "nonlinearity.lua", { "cross_entropy", "cross_entropy_grad", "relu", "tanh", "sigmoid",
-  "relu_backward", "tanh_backward", "sigmoid_backward" })
+ex.need(lg, "nonlinearity.lua", { "cross_entropy", "relu", "tanh", "sigmoid", "grad", "optim" })
 local dir = ex.outdir(arg)
 local DT = "float64"
 
@@ -66,8 +65,7 @@ local function spiral_data(n)
 end
 
 -- 3. Models -----------------------------------------------------------------
--- Parameters are float64 tensors; forward returns the logits and what the
--- backward needs.
+-- Parameters are float64 tensors; forward returns the logits.
 local function init(hidden, act)
   local p = { act = act }
   if act then
@@ -82,22 +80,18 @@ local function init(hidden, act)
 end
 
 local function forward(p, P)
-  if not p.act then return lg.matmul(P, p.W2) + p.b2, { h = P } end
-  local z1 = lg.matmul(P, p.W1) + p.b1
-  local h = lg[p.act](z1)
-  return lg.matmul(h, p.W2) + p.b2, { z1 = z1, h = h }
+  if not p.act then return lg.matmul(P, p.W2) + p.b2 end
+  local h = lg[p.act](lg.matmul(P, p.W1) + p.b1)
+  return lg.matmul(h, p.W2) + p.b2
 end
 
-local function step(p, P, y, lr)
-  local logits, cache = forward(p, P)
-  local dz2, loss = lg.cross_entropy_grad(logits, y)     -- (softmax(z) - onehot(y)) / N
-  local g = { W2 = lg.matmul(cache.h:t(), dz2), b2 = dz2:sum(1) }
-  if p.act then
-    local dh = lg.matmul(dz2, p.W2:t())
-    local dz1 = lg[p.act .. "_backward"](dh, cache.z1)  -- dh * act'(z1)
-    g.W1, g.b1 = lg.matmul(P:t(), dz1), dz1:sum(1)
-  end
-  for k, v in pairs(g) do p[k] = p[k] - v * lr end
+-- The loss of the parameters p (a table: the tensors and the name of the
+-- activation, which lg.grad passes through), and its gradient, of p's shape.
+local value_and_grad = lg.value_and_grad(function(p, P, y) return lg.cross_entropy(forward(p, P), y) end)
+
+local function step(p, opt, P, y)
+  local loss, g = value_and_grad(p, P, y)
+  opt:step(p, g)   -- p = p - lr * g, in place
   return loss
 end
 
@@ -142,9 +136,10 @@ for _, s in ipairs(sets) do
   for _, m in ipairs(models) do
     lg.seed(10)
     local p = init(s.hidden, m.act)
+    local opt = lg.optim.sgd { lr = s.lr }
     local first
     for i = 1, s.steps do
-      local loss = step(p, s.P, s.y, s.lr)
+      local loss = step(p, opt, s.P, s.y)
       first = first or loss
     end
     local loss = lg.cross_entropy(forward(p, s.P), s.y)

@@ -1,4 +1,6 @@
--- The seed's example: z = [2.0, 1.0, 0.1] through hardmax and softmax.
+-- The example of "AI 系列: 激活函数 & Softmax 函数" (ningg.top, 2025-04-12,
+-- https://ningg.top/ai-series-softmax-intro/): z = [2.0, 1.0, 0.1] through
+-- hardmax and softmax.
 --
 --   lua5.4 examples/softmax_vs_hardmax.lua [outdir]
 --
@@ -36,8 +38,9 @@ for i = 1, 3 do
   rows[i] = { labels[i], ("%.4f"):format(p[i]), ("%.2f"):format(r2), ("%.2f"):format(seed[i]),
     math.abs(r2 - seed[i]) < 1e-9 and "ok" or "WRONG: rounds to " .. ("%.2f"):format(r2) }
 end
-ex.table({ "class", "softmax", "rounded", "the seed says", "check" }, rows)
-print(("truncated to 2 places: %.2f, %.2f, %.2f; no rounding rule gives the seed's 0.11"):format(
+print("The article: " .. ex.ARTICLE_REF)
+ex.table({ "class", "softmax", "rounded", "the article says", "check" }, rows)
+print(("truncated to 2 places: %.2f, %.2f, %.2f; no rounding rule gives the article's 0.11"):format(
   math.floor(p[1] * 100) / 100, math.floor(p[2] * 100) / 100, math.floor(p[3] * 100) / 100))
 
 print()
@@ -51,5 +54,6 @@ print("Scaling the logits sharpens it toward hardmax: softmax(10 z) = [" ..
 
 ex.save(dir, "softmax_vs_hardmax.svg", plot.bar {
   title = "z = [2.0, 1.0, 0.1]: softmax vs hardmax", ylabel = "probability", labels = labels,
+  ylim = { 0, 1 },
   series = { { label = "softmax", values = p }, { label = "hardmax", values = h } },
 })

@@ -1,4 +1,5 @@
--- Temperature: softmax(z / T) for the seed's z = [2.0, 1.0, 0.1]. High T
+-- Temperature: softmax(z / T) for the article's z = [2.0, 1.0, 0.1] ("AI 系列:
+-- 激活函数 & Softmax 函数", https://ningg.top/ai-series-softmax-intro/). High T
 -- flattens the distribution toward uniform; as T falls to 0 it sharpens into
 -- hardmax(z).
 --
@@ -58,5 +59,5 @@ end
 bars[#bars + 1] = { label = "hardmax", values = h }
 ex.save(dir, "temperature_bars.svg", plot.bar {
   title = "From flat to hardmax", ylabel = "probability", labels = { "class 1", "class 2", "class 3" },
-  series = bars,
+  series = bars, ylim = { 0, 1 },
 })

@@ -399,7 +399,7 @@ describe("float32 piecewise-linear functions", function()
   end
 end)
 
-describe("the seed's properties", function()
+describe('the properties "AI 系列: 激活函数 & Softmax 函数" (ningg.top) states', function()
   for _, dtype in ipairs { "float32", "float64" } do
     -- float32 rounds sigmoid(x) to 1 from x = 17 on and tanh(x) from x = 9.1.
     local lim_s, lim_t = dtype == "float32" and 16 or 36, dtype == "float32" and 9 or 18

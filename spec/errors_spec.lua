@@ -23,8 +23,9 @@ describe("argument errors", function()
   end)
 
   it("report allocation failure as a Lua error", function()
-    assert.are.equal("zeros: not enough memory for a [140737488355328] float32 tensor",
-      err(lg.zeros, 2^47))
+    local m = err(lg.zeros, 2^47)   -- a 32-bit size_t cannot count its bytes
+    assert.truthy(m == "zeros: not enough memory for a [140737488355328] float32 tensor"
+      or m == "zeros: tensor too large ([140737488355328] float32)", m)
   end)
 
   it("reject more than 8 dims", function()

@@ -27,6 +27,21 @@ describe("misuse fuzzer", function()
     end
   end)
 
+  it("writes no files here and leaves the print options as they were", function()
+    local lg = require "lgrad"
+    local function here()
+      local p = io.popen("ls -A")
+      local s = p:read("*a")
+      p:close()
+      return s
+    end
+    local before = here()
+    fuzz.run { n = 5000, seed = 4 }
+    assert.are.equal(before, here())   -- save_npy's paths go to a temporary folder
+    assert.are.equal(1000, lg.get_printoptions().threshold)
+    assert.are.equal(80, lg.get_printoptions().linewidth)
+  end)
+
   it("leaves the generator seeded as a fresh state has it", function()
     local lg = require "lgrad"
     local a = lg.rand(4):totable()

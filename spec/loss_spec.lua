@@ -135,7 +135,7 @@ local W = {0.5, 2.0, 1.0, 3.0}
 local function z64() return lg.tensor(Z, "float64") end
 
 describe("losses", function()
-  describe("the seed's example: z = [2.0, 1.0, 0.1], target class 1", function()
+  describe('the example of "AI 系列: 激活函数 & Softmax 函数" (ningg.top): z = [2.0, 1.0, 0.1], target class 1', function()
     it("loss = -log softmax(z)[1] and the fused gradient is softmax(z) - y", function()
       for _, dt in ipairs(DTYPES) do
         local z = lg.tensor({2.0, 1.0, 0.1}, dt)

@@ -255,7 +255,8 @@ describe("lgrad.plot", function()
       local svg = plot.line { title = 'a < b & "c" > \'d\'', xlabel = "x\1y\0",
                               series = { { y = { 1, 2 }, label = "<b>" } } }
       assert_xml(svg)
-      assert.truthy(svg:find("a &lt; b &amp; &quot;c&quot; &gt; &apos;d&apos;", 1, true))
+      assert.truthy(svg:find("a &lt; b &amp; &quot;c&quot; &gt; 'd'", 1, true))   -- no &apos;: some renderers drop it
+      assert.falsy(svg:find("&apos;", 1, true))
       assert.truthy(svg:find(">&lt;b&gt;<", 1, true))
       assert.truthy(svg:find(">xy<", 1, true))
     end)
@@ -381,9 +382,9 @@ describe("lgrad.plot", function()
 
     it("reads a grid with row 1 at the bottom", function()
       local svg, L = plot.regions { xlim = { 0, 1 }, ylim = { 0, 1 }, grid = { { 1, 1 }, { 2, 2 } } }
-      local y2 = svg:match('<rect x="[%d.]+" y="([%d.]+)" width="[%d.]+" height="[%d.]+" fill="#ff7f0e"/>')
+      local y2 = svg:match('<rect x="[%d.]+" y="([%d.]+)" width="[%d.]+" height="[%d.]+" fill="#ff7f0e" stroke="none"/>')
       assert.are.equal(L.top, tonumber(y2))
-      local y1 = svg:match('<rect x="[%d.]+" y="([%d.]+)" width="[%d.]+" height="[%d.]+" fill="#1f77b4"/>')
+      local y1 = svg:match('<rect x="[%d.]+" y="([%d.]+)" width="[%d.]+" height="[%d.]+" fill="#1f77b4" stroke="none"/>')
       assert.is_true(math.abs(tonumber(y1) - (L.top + L.height / 2)) < 0.01)
     end)
 

@@ -12,7 +12,7 @@
 
 -- The files whose ```lua blocks are run; add a docs file when its snippets
 -- follow the conventions above.
-local RUN = { "README.md", "docs/manual.md" }
+local RUN = { "README.md", "docs/manual.md", "docs/autograd.md" }
 
 local LUA = os.getenv("LGRAD_LUA") or "lua5.4"
 local ROOT = io.popen("pwd"):read("*l")

@@ -113,7 +113,7 @@ end
 local err = H.err
 
 describe("softmax family", function()
-  describe("the seed's example z = [2.0, 1.0, 0.1]", function()
+  describe('the example of "AI 系列: 激活函数 & Softmax 函数" (ningg.top): z = [2.0, 1.0, 0.1]', function()
     it("gives softmax [0.6590, 0.2424, 0.0986] and hardmax [1, 0, 0]", function()
       local p = lg.softmax(lg.tensor{2.0, 1.0, 0.1})
       local want = {0.6590, 0.2424, 0.0986}

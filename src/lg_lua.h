@@ -42,6 +42,8 @@ typedef struct lg_tensor {
  * lgrad name ('zeros', not 'lgrad.core.zeros'). */
 LG_INTERNAL int lgL_argerror(lua_State *L, int arg, const char *msg);
 LG_INTERNAL int lgL_typeerror(lua_State *L, int arg, const char *expected);
+/* "NAME: not enough memory for WHAT", naming the running lgrad function. */
+LG_INTERNAL int lgL_nomem(lua_State *L, const char *what);
 LG_INTERNAL double lgL_checknumber(lua_State *L, int arg);
 LG_INTERNAL double lgL_optnumber(lua_State *L, int arg, double def);
 LG_INTERNAL void lgL_checkany(lua_State *L, int arg);
@@ -55,8 +57,14 @@ LG_INTERNAL void lgL_setmeta(lua_State *L, int gc);
  * (LG_TENSOR_MT), copy them to the plain one. */
 LG_INTERNAL void lgL_init_metatables(lua_State *L);
 LG_INTERNAL void lgL_sync_metatables(lua_State *L);
-/* The tensor at idx or NULL (no check that it is open). */
+/* The tensor at idx or NULL (no check that it is open). lgL_test is for
+ * the binding's functions (made by lgL_pushfunc or lgL_register); the
+ * public C API, which may run outside any C function, uses lgL_testreg. */
 LG_INTERNAL lg_tensor *lgL_test(lua_State *L, int idx);
+LG_INTERNAL lg_tensor *lgL_testreg(lua_State *L, int idx);
+/* Push f as a closure with the tensor metatables as upvalues 1 and 2 (for
+ * lgL_test), then the nup values on the stack top as upvalues 3.. */
+LG_INTERNAL void lgL_pushfunc(lua_State *L, lua_CFunction f, int nup);
 /* A tensor argument that is open, or a Lua error naming arg. */
 LG_INTERNAL lg_tensor *lgL_check(lua_State *L, int arg);
 /* A tensor argument, or a number / (nested) table converted in place on
@@ -79,6 +87,9 @@ LG_INTERNAL lg_tensor *lgL_view(lua_State *L, int idx);
  * must match dtype and shape exactly and is pushed again. */
 LG_INTERNAL lg_tensor *lgL_out(lua_State *L, int arg, lg_dtype dt, int ndim,
                                const int64_t *size);
+/* The same for an out argument o already checked to be the tensor at arg. */
+LG_INTERNAL lg_tensor *lgL_outcheck(lua_State *L, int arg, lg_tensor *o, lg_dtype dt, int ndim,
+                                    const int64_t *size);
 /* Writing results into out: lgL_clash says whether writing out could
  * corrupt a read of in (shared storage, and not the very same contiguous
  * elements when exact_ok, which elementwise kernels allow); lgL_dest gives
@@ -102,8 +113,10 @@ static inline void lgL_alive(lua_State *L, int arg, const lg_tensor *t) {
 }
 /* Push a new contiguous copy, converted to dtype dt, of the tensor at idx. */
 LG_INTERNAL lg_tensor *lgL_copynew(lua_State *L, int idx, lg_dtype dt);
-/* The tensor at arg, replaced on the stack by a contiguous copy if needed. */
+/* The tensor at arg, replaced on the stack by a contiguous copy if needed;
+ * lgL_copyinto does it for t, already checked to be the tensor at arg. */
 LG_INTERNAL lg_tensor *lgL_contiguous(lua_State *L, int arg);
+LG_INTERNAL lg_tensor *lgL_copyinto(lua_State *L, int arg, lg_tensor *t);
 /* A 1-based or negative dim argument (default def when absent) -> 0-based. */
 LG_INTERNAL int lgL_checkdim(lua_State *L, int arg, const lg_tensor *t, int def);
 /* A reduction over dim d of t: the contiguous [outer][n][inner] view of it,
@@ -134,6 +147,7 @@ LG_INTERNAL void lgL_open_act(lua_State *L, int mod, int meth);
 LG_INTERNAL void lgL_open_softmax(lua_State *L, int mod, int meth);
 LG_INTERNAL void lgL_open_loss(lua_State *L, int mod, int meth);
 LG_INTERNAL void lgL_open_threads(lua_State *L, int mod, int meth);
+LG_INTERNAL void lgL_open_npy(lua_State *L, int mod, int meth);
 
 /* The state's worker pool (lua_threads.c) for a job of work elements:
  * NULL (run inline) when work is small or set_num_threads left 1. Call

@@ -1,6 +1,7 @@
 /* lgrad_kernels.c - the stable lgrad_ names of the kernels (lgrad_kernels.h).
  * Thin wrappers: the internal lg_ kernels stay hidden and free to change,
  * these names and signatures do not. No Lua here. */
+#include "lg_common.h"   /* first: LGRAD_BUILDING, for LGRAD_API */
 #include "lgrad_kernels.h"
 #include "kernels/activation.h"
 #include "kernels/loss.h"

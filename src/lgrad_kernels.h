@@ -8,8 +8,9 @@
  * float32 (_f32) and float64 (_f64). Sums are accumulated in double and
  * float32 results are rounded once. NaN and infinity behave as in PyTorch
  * 1.13's torch.nn.functional; README.md states every formula
- * and corner case. None of these functions allocate Lua memory, keep
- * state between calls or touch global variables: any number of threads may
+ * and corner case. None of these functions allocate Lua memory or keep
+ * state between calls, beyond the SIMD level the first call chooses once
+ * (atomically; docs/platforms.md, LGRAD_SIMD): any number of threads may
  * call them at once on buffers they do not share for writing.
  *
  * Stable API: names start with lgrad_, and the numeric values of the enums
@@ -20,7 +21,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if defined(__GNUC__)
+/* Exported from lgrad's shared object (a DLL exports only these). */
+#if defined(_WIN32) || defined(__CYGWIN__)
+#if defined(LGRAD_BUILDING)
+#define LGRAD_API __declspec(dllexport)
+#else
+#define LGRAD_API
+#endif
+#elif defined(__GNUC__)
 #define LGRAD_API __attribute__((visibility("default")))
 #else
 #define LGRAD_API

@@ -191,7 +191,7 @@ static void run(lua_State *L, const lg_activation *a, const lg_act_params *p, in
 }
 
 static const lg_activation *upvalue_act(lua_State *L) {
-  return (const lg_activation *)lua_touserdata(L, lua_upvalueindex(1));
+  return (const lg_activation *)lua_touserdata(L, lua_upvalueindex(3));
 }
 
 /* lg.NAME(x, params... [, out]) */
@@ -199,9 +199,7 @@ static int act_forward(lua_State *L) {
   const lg_activation *a = upvalue_act(L);
   lg_act_params p;
   int outarg = check_params(L, a, 2, &p);
-  lg_tensor *x;
-  lgL_checkin(L, 1, -1);
-  x = lgL_contiguous(L, 1);
+  lg_tensor *x = lgL_copyinto(L, 1, lgL_checkin(L, 1, -1));
   run(L, a, &p, 1, x, 0, 0, NULL, outarg);
   return 1;
 }
@@ -253,25 +251,25 @@ void lgL_open_act(lua_State *L, int mod, int meth) {
     lua_pushstring(L, a->name);
     lua_rawseti(L, -2, i++);
     lua_pushlightuserdata(L, (void *)(uintptr_t)a);
-    lua_pushcclosure(L, act_forward, 1);
+    lgL_pushfunc(L, act_forward, 1);
     lua_setfield(L, mod, a->name);
     /* t:sigmoid() as well, as its own closure: a frame without a name
      * (LuaJIT tail calls) then still counts self out of arg numbers. */
     lua_pushlightuserdata(L, (void *)(uintptr_t)a);
-    lua_pushcclosure(L, act_forward, 1);
+    lgL_pushfunc(L, act_forward, 1);
     lua_setfield(L, meth, a->name);
     lua_pushfstring(L, "%s_backward", a->name);
     lua_pushlightuserdata(L, (void *)(uintptr_t)a);
-    lua_pushcclosure(L, act_backward, 1);
+    lgL_pushfunc(L, act_backward, 1);
     lua_settable(L, mod);
   }
   lua_setfield(L, mod, "activations");
   for (a = lg_activations_from_output; a->name; a++) {
     lua_pushfstring(L, "%s_backward_from_output", a->name);
     lua_pushlightuserdata(L, (void *)(uintptr_t)a);
-    lua_pushcclosure(L, act_backward, 1);
+    lgL_pushfunc(L, act_backward, 1);
     lua_settable(L, mod);
   }
-  lua_pushcfunction(L, l_derivative);
+  lgL_pushfunc(L, l_derivative, 0);
   lua_setfield(L, mod, "derivative");
 }

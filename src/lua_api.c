@@ -139,7 +139,7 @@ lgrad_Tensor *lgrad_wrap(lua_State *L, void *data, int dtype, int ndim, const in
 
 void lgrad_close(lua_State *L, int idx) {
   idx = idx < 0 && idx > LUA_REGISTRYINDEX ? lua_gettop(L) + idx + 1 : idx;
-  if (lgL_test(L, idx) == NULL) luaL_error(L, "lgrad_close: not an lgrad tensor");
+  if (lgL_testreg(L, idx) == NULL) luaL_error(L, "lgrad_close: not an lgrad tensor");
   /* The tensor's own close method: one code path for every way to close. */
   luaL_getmetafield(L, idx, "__methods");
   lua_getfield(L, -1, "close");
@@ -150,9 +150,14 @@ void lgrad_close(lua_State *L, int idx) {
 
 /* ---- reading tensors ---------------------------------------------------- */
 
-lgrad_Tensor *lgrad_totensor(lua_State *L, int idx) { return PUB(lgL_test(L, idx)); }
+lgrad_Tensor *lgrad_totensor(lua_State *L, int idx) { return PUB(lgL_testreg(L, idx)); }
 
-lgrad_Tensor *lgrad_checktensor(lua_State *L, int arg) { return PUB(lgL_check(L, arg)); }
+lgrad_Tensor *lgrad_checktensor(lua_State *L, int arg) {
+  lg_tensor *t = lgL_testreg(L, arg);
+  if (t == NULL) lgL_typeerror(L, arg, LG_TENSOR_MT);
+  lgL_alive(L, arg, t);
+  return PUB(t);
+}
 
 void *lgrad_data(const lgrad_Tensor *t) {
   const lg_tensor *x = (const lg_tensor *)t;

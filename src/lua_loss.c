@@ -291,7 +291,7 @@ static lg_tensor *check_logits(lua_State *L) {
 static int kernel_error(lua_State *L, int st, size_t bad) {
   if (st == LG_ERANGE)
     return lgL_argerror(L, ARG_Y, lua_pushfstring(L, "target out of range at sample %d", (int)bad + 1));
-  if (st == LG_ENOMEM) return luaL_error(L, "not enough memory");
+  if (st == LG_ENOMEM) return lgL_nomem(L, "its scratch space");
   return lgL_argerror(L, ARG_OPTS, "invalid option value");
 }
 

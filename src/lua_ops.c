@@ -134,6 +134,127 @@ static int l_add(lua_State *L) { return binary(L, LG_ADD); }
 static int l_sub(lua_State *L) { return binary(L, LG_SUB); }
 static int l_mul(lua_State *L) { return binary(L, LG_MUL); }
 static int l_div(lua_State *L) { return binary(L, LG_DIV); }
+static int l_gt(lua_State *L) { return binary(L, LG_GT); }
+static int l_lt(lua_State *L) { return binary(L, LG_LT); }
+static int l_ge(lua_State *L) { return binary(L, LG_GE); }
+static int l_le(lua_State *L) { return binary(L, LG_LE); }
+static int l_eq(lua_State *L) { return binary(L, LG_EQ); }
+static int l_ne(lua_State *L) { return binary(L, LG_NE); }
+static int l_maximum(lua_State *L) { return binary(L, LG_MAXIMUM); }
+static int l_minimum(lua_State *L) { return binary(L, LG_MINIMUM); }
+
+/* Broadcast the shape (*nd, size) with a's; 0 when they do not broadcast. */
+static int widen(int *nd, int64_t *size, const lg_array *a) {
+  int n;
+  int64_t s[LG_MAXDIM];
+  if (lg_broadcast_shape(*nd, size, a->ndim, a->size, &n, s) != LG_OK) return 0;
+  *nd = n;
+  memcpy(size, s, (size_t)n * sizeof(int64_t));
+  return 1;
+}
+
+static int no_broadcast(lua_State *L, int arg, int nd, const int64_t *size, const lg_array *a) {
+  const char *x = lgL_pushshape(L, nd, size);
+  const char *y = lgL_pushshape(L, a->ndim, a->size);
+  return lgL_argerror(L, arg, lua_pushfstring(L, "shapes %s and %s cannot be broadcast", x, y));
+}
+
+/* clamp(x, min, max [, out]): min(max(x, min), max) with either bound nil,
+ * a number or a tensor (broadcast); NaN in x or a bound gives NaN, and
+ * min > max gives max, as torch.clamp. */
+static int l_clamp(lua_State *L) {
+  lg_tensor *x, *tlo = NULL, *thi = NULL, *out;
+  lg_array a, lo, hi, ea, elo, ehi, o, w;
+  double slo, shi;
+  int nd, has_lo, has_hi, tmp;
+  int64_t size[LG_MAXDIM];
+  lua_settop(L, 4);
+  x = lgL_checkin(L, 1, -1);
+  has_lo = !lua_isnil(L, 2);
+  has_hi = !lua_isnil(L, 3);
+  if (!has_lo && !has_hi) return lgL_argerror(L, 2, "min or max expected (both are nil)");
+  if (has_lo && lua_type(L, 2) != LUA_TNUMBER && !lgL_test(L, 2) && !lua_istable(L, 2))
+    return lgL_typeerror(L, 2, "number, table or " LG_TENSOR_MT);
+  if (has_hi && lua_type(L, 3) != LUA_TNUMBER && !lgL_test(L, 3) && !lua_istable(L, 3))
+    return lgL_typeerror(L, 3, "number, table or " LG_TENSOR_MT);
+  if (has_lo) tlo = operand(L, 2, x->dtype, &lo, &slo);
+  if (has_hi) thi = operand(L, 3, x->dtype, &hi, &shi);
+  lgL_array(x, &a);
+  nd = a.ndim;
+  memcpy(size, a.size, (size_t)nd * sizeof(int64_t));
+  if (has_lo && !widen(&nd, size, &lo)) return no_broadcast(L, 2, nd, size, &lo);
+  if (has_hi && !widen(&nd, size, &hi)) return no_broadcast(L, 3, nd, size, &hi);
+  out = lgL_out(L, 4, x->dtype, nd, size);
+  lgL_alive(L, 1, x);
+  lgL_alive(L, 2, tlo);
+  lgL_alive(L, 3, thi);
+  lgL_alive(L, 4, out);
+  lg_expand(&a, nd, size, &ea);
+  if (has_lo) lg_expand(&lo, nd, size, &elo);
+  if (has_hi) lg_expand(&hi, nd, size, &ehi);
+  lgL_array(out, &o);
+  /* The second pass reads hi after the first wrote out: out must not be hi. */
+  tmp = bad_alias(out, x, &ea, &o) || (has_lo && bad_alias(out, tlo, &elo, &o)) ||
+        (has_hi && bad_alias(out, thi, &ehi, &o)) ||
+        (has_lo && thi && lgL_sharestorage(out, thi));
+  if (tmp) {
+    lg_tensor *t = lgL_new(L, x->dtype, nd, size);
+    lgL_recheck(L);
+    lgL_array(t, &w);
+  } else {
+    w = o;
+  }
+  if (has_lo) elementwise(L, LG_MAXIMUM, 0, &w, &ea, &elo);
+  if (has_hi) elementwise(L, LG_MINIMUM, 0, &w, has_lo ? &w : &ea, &ehi);
+  if (tmp) {
+    lg_copy(&o, &w);
+    lua_pop(L, 1);
+  }
+  return 1;
+}
+
+/* where(cond, x, y [, out]): x where cond is nonzero, else y, all three
+ * broadcast; x and y numbers or tensors of one dtype (the result's; cond's
+ * when both are numbers). */
+static int l_where(lua_State *L) {
+  lg_tensor *c, *tx, *ty, *out;
+  lg_array ac, ax, ay, ec, ex, ey, o;
+  double sx, sy;
+  int nd;
+  int64_t size[LG_MAXDIM];
+  lg_dtype dt;
+  lua_settop(L, 4);
+  c = lgL_checkin(L, 1, -1);
+  lgL_checkany(L, 2);
+  lgL_checkany(L, 3);
+  dt = lgL_test(L, 2) ? lgL_test(L, 2)->dtype : lgL_test(L, 3) ? lgL_test(L, 3)->dtype : c->dtype;
+  tx = operand(L, 2, dt, &ax, &sx);
+  ty = operand(L, 3, dt, &ay, &sy);
+  lgL_array(c, &ac);
+  nd = ac.ndim;
+  memcpy(size, ac.size, (size_t)nd * sizeof(int64_t));
+  if (!widen(&nd, size, &ax)) return no_broadcast(L, 2, nd, size, &ax);
+  if (!widen(&nd, size, &ay)) return no_broadcast(L, 3, nd, size, &ay);
+  out = lgL_out(L, 4, dt, nd, size);
+  lgL_recheck(L);
+  lgL_array(c, &ac);   /* a finalizer cannot move data, but re-read after allocation anyway */
+  lg_expand(&ac, nd, size, &ec);
+  lg_expand(&ax, nd, size, &ex);
+  lg_expand(&ay, nd, size, &ey);
+  lgL_array(out, &o);
+  if (lgL_sharestorage(out, c) || bad_alias(out, tx, &ex, &o) || bad_alias(out, ty, &ey, &o)) {
+    lg_tensor *t = lgL_new(L, dt, nd, size);
+    lg_array w;
+    lgL_recheck(L);
+    lgL_array(t, &w);
+    lg_where(&w, &ec, &ex, &ey);
+    lg_copy(&o, &w);
+    lua_pop(L, 1);
+  } else {
+    lg_where(&o, &ec, &ex, &ey);
+  }
+  return 1;
+}
 
 /* Elementwise math: x (tensor or table), an optional parameter, out. */
 static int unary(lua_State *L, int op, double p, int outarg) {
@@ -312,7 +433,7 @@ static int l_matmul(lua_State *L) {
   } else {
     st = lg_matmul(a->dtype, (size_t)m, (size_t)k, (size_t)n, lgL_data(a), lgL_data(b), lgL_data(c));
   }
-  if (st != LG_OK) return luaL_error(L, "not enough memory");
+  if (st != LG_OK) return lgL_nomem(L, "its row accumulator");
   return 1;
 }
 
@@ -392,11 +513,108 @@ static int l_equal(lua_State *L) {
   return 1;
 }
 
+/* ---- cat and stack ----------------------------------------------------- */
+
+/* cat(list, dim=1 [, out]) joins along an existing dim, stack(list, dim=1
+ * [, out]) along a new one inserted at dim (1..ndim+1), as torch.cat and
+ * torch.stack. The list's tensors are pushed from stack slot 4 on. */
+static int join(lua_State *L, int stack) {
+  lg_tensor *first, *out;
+  int n, i, k, d, nd;
+  int64_t size[LG_MAXDIM], off = 0;
+  lua_settop(L, 3);
+  if (!lua_istable(L, 1) || lgL_test(L, 1)) return lgL_typeerror(L, 1, "list of tensors");
+  n = (int)lgC_rawlen(L, 1);
+  if (n == 0) return lgL_argerror(L, 1, "non-empty list of tensors expected");
+  luaL_checkstack(L, n + 8, "too many tensors");
+  for (i = 1; i <= n; i++) {
+    lg_tensor *t;
+    lua_rawgeti(L, 1, i);
+    t = lgL_test(L, -1);
+    if (t == NULL)
+      return lgL_argerror(L, 1, lua_pushfstring(L, "entry %d is a %s, expected " LG_TENSOR_MT, i,
+                                                 luaL_typename(L, -1)));
+    lgL_alive(L, 1, t);
+  }
+  first = lgL_test(L, 4);
+  if (!stack && first->ndim == 0) return lgL_argerror(L, 1, "0-d tensors cannot be concatenated");
+  if (stack && first->ndim == LG_MAXDIM)
+    return lgL_argerror(L, 1, lua_pushfstring(L, "tensors have %d dims, the most there can be",
+                                               LG_MAXDIM));
+  {
+    /* stack's dim ranges over the result's ndim + 1 positions */
+    lg_tensor probe = *first;
+    if (stack) probe.ndim = first->ndim + 1;
+    d = lgL_checkdim(L, 2, &probe, 1);
+  }
+  nd = first->ndim;
+  memcpy(size, first->size, (size_t)nd * sizeof(int64_t));
+  for (i = 2; i <= n; i++) {
+    lg_tensor *t = lgL_test(L, 3 + i);
+    int same = t->ndim == first->ndim;
+    if (t->dtype != first->dtype)
+      return lgL_argerror(L, 1, lua_pushfstring(L, "entry %d is %s, entry 1 %s", i,
+                                                 lgL_dtypename(t->dtype), lgL_dtypename(first->dtype)));
+    for (k = 0; same && k < nd; k++)
+      if (t->size[k] != first->size[k] && (stack || k != d)) same = 0;
+    if (!same) {
+      const char *a = lgL_pushshape(L, t->ndim, t->size);
+      const char *b = lgL_pushshape(L, first->ndim, first->size);
+      return lgL_argerror(L, 1, lua_pushfstring(L, "entry %d has shape %s, entry 1 %s (%s)", i, a,
+                                                 b, stack ? "stack needs equal shapes"
+                                                          : "only the joined dim may differ"));
+    }
+    if (!stack) size[d] += t->size[d];
+  }
+  if (stack) {
+    for (k = nd; k > d; k--) size[k] = size[k - 1];
+    size[d] = n;
+    nd++;
+  }
+  {
+    int64_t total;
+    if (lg_numel(nd, size, &total) != LG_OK) return lgL_argerror(L, 1, "result too large");
+  }
+  out = lgL_out(L, 3, first->dtype, nd, size);
+  lgL_recheck(L);
+  for (i = 1; i <= n; i++)
+    if (lgL_sharestorage(out, lgL_test(L, 3 + i)))
+      return lgL_argerror(L, 3, lua_pushfstring(L, "out shares storage with entry %d", i));
+  for (i = 1; i <= n; i++) {
+    lg_tensor *t = lgL_test(L, 3 + i);
+    lg_array src, dst;
+    lgL_array(out, &dst);
+    lgL_array(t, &src);
+    dst.data = (char *)dst.data + off * dst.stride[d] * (int64_t)lg_dtype_size(dst.dtype);
+    if (stack) {   /* drop the new dim: dst takes t's shape */
+      for (k = d; k < nd - 1; k++) {
+        dst.size[k] = dst.size[k + 1];
+        dst.stride[k] = dst.stride[k + 1];
+      }
+      dst.ndim = nd - 1;
+      off++;
+    } else {
+      dst.size[d] = t->size[d];
+      off += t->size[d];
+    }
+    lg_copy(&dst, &src);
+  }
+  return 1;
+}
+
+static int l_cat(lua_State *L) { return join(L, 0); }
+static int l_stack(lua_State *L) { return join(L, 1); }
+
 static const luaL_Reg funcs[] = {
   {"add", l_add}, {"sub", l_sub}, {"mul", l_mul}, {"div", l_div}, {"neg", l_neg},
   {"exp", l_exp}, {"log", l_log}, {"abs", l_abs}, {"sqrt", l_sqrt}, {"pow", l_pow},
   {"matmul", l_matmul}, {"dot", l_dot}, {"outer", l_outer},
-  {"allclose", l_allclose}, {"equal", l_equal}, {NULL, NULL}
+  {"allclose", l_allclose}, {"equal", l_equal},
+  {"gt", l_gt}, {"lt", l_lt}, {"ge", l_ge}, {"le", l_le}, {"eq", l_eq}, {"ne", l_ne},
+  {"maximum", l_maximum}, {"minimum", l_minimum}, {"clamp", l_clamp}, {"where", l_where},
+  {"cat", l_cat}, {"stack", l_stack},
+  {"sum", t_sum}, {"mean", t_mean}, {"max", t_max}, {"min", t_min},
+  {"argmax", t_argmax}, {"argmin", t_argmin}, {NULL, NULL}
 };
 
 static const luaL_Reg methods[] = {
@@ -404,23 +622,25 @@ static const luaL_Reg methods[] = {
   {"exp", l_exp}, {"log", l_log}, {"abs", l_abs}, {"sqrt", l_sqrt}, {"pow", l_pow},
   {"sum", t_sum}, {"mean", t_mean}, {"max", t_max}, {"min", t_min},
   {"argmax", t_argmax}, {"argmin", t_argmin}, {"matmul", l_matmul}, {"dot", l_dot},
+  {"gt", l_gt}, {"lt", l_lt}, {"ge", l_ge}, {"le", l_le}, {"eq", l_eq}, {"ne", l_ne},
+  {"maximum", l_maximum}, {"minimum", l_minimum}, {"clamp", l_clamp},
   {NULL, NULL}
 };
 
 void lgL_open_ops(lua_State *L, int mod, int meth) {
   lgL_register(L, mod, funcs, meth, methods);
   luaL_getmetatable(L, LG_TENSOR_MT);
-  lua_pushcfunction(L, l_add);
+  lgL_pushfunc(L, l_add, 0);
   lua_setfield(L, -2, "__add");
-  lua_pushcfunction(L, l_sub);
+  lgL_pushfunc(L, l_sub, 0);
   lua_setfield(L, -2, "__sub");
-  lua_pushcfunction(L, l_mul);
+  lgL_pushfunc(L, l_mul, 0);
   lua_setfield(L, -2, "__mul");
-  lua_pushcfunction(L, l_div);
+  lgL_pushfunc(L, l_div, 0);
   lua_setfield(L, -2, "__div");
-  lua_pushcfunction(L, l_unm);
+  lgL_pushfunc(L, l_unm, 0);
   lua_setfield(L, -2, "__unm");
-  lua_pushcfunction(L, l_powmm);
+  lgL_pushfunc(L, l_powmm, 0);
   lua_setfield(L, -2, "__pow");
   lua_pop(L, 1);
 }

@@ -71,7 +71,7 @@ static int forward(lua_State *L, fam_f32 f32, fam_f64 f64) {
   size_t outer, n, inner;
   int d = lgL_checkdim(L, 2, z, -1);
   smx_job j = {0};
-  z = lgL_contiguous(L, 1);
+  z = lgL_copyinto(L, 1, z);
   lgL_layout(z, d, &outer, &n, &inner);
   out = lgL_out(L, 3, z->dtype, z->ndim, z->size);
   w = lgL_dest(L, out, lgL_clash(out, z, 1));

@@ -83,6 +83,12 @@ int lgL_argerror(lua_State *L, int arg, const char *msg) {
   return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, name ? name : "?", msg);
 }
 
+int lgL_nomem(lua_State *L, const char *what) {
+  int self;
+  const char *name = running_name(L, &self);
+  return luaL_error(L, "%s: not enough memory for %s", name ? name : "lgrad", what);
+}
+
 int lgL_typeerror(lua_State *L, int arg, const char *expected) {
   const char *got;
   if (lgC_getmetafield(L, arg, "__name") == LUA_TSTRING) got = lua_tostring(L, -1);
@@ -132,7 +138,7 @@ static int is_tensor_mt(lua_State *L) {
   return r;
 }
 
-lg_tensor *lgL_test(lua_State *L, int idx) {
+lg_tensor *lgL_testreg(lua_State *L, int idx) {
   lg_tensor *t = NULL;
   void *p = lua_touserdata(L, idx);
   if (p && lua_type(L, idx) == LUA_TUSERDATA && lua_getmetatable(L, idx)) {
@@ -140,6 +146,31 @@ lg_tensor *lgL_test(lua_State *L, int idx) {
     lua_pop(L, 1);
   }
   return t;
+}
+
+/* The binding's functions carry both metatables as upvalues 1 and 2
+ * (lgL_pushfunc): comparing with them skips the registry lookups, a third
+ * of a small call's cost. Any other running C function falls back to them. */
+lg_tensor *lgL_test(lua_State *L, int idx) {
+  lg_tensor *t = NULL;
+  void *p = lua_touserdata(L, idx);
+  if (p && lua_type(L, idx) == LUA_TUSERDATA && lua_getmetatable(L, idx)) {
+    if (lua_rawequal(L, -1, lua_upvalueindex(1)) || lua_rawequal(L, -1, lua_upvalueindex(2)) ||
+        is_tensor_mt(L))
+      t = (lg_tensor *)p;
+    lua_pop(L, 1);
+  }
+  return t;
+}
+
+void lgL_pushfunc(lua_State *L, lua_CFunction f, int nup) {
+  lgC_rawgetp(L, LUA_REGISTRYINDEX, MT_PLAIN);
+  lgC_rawgetp(L, LUA_REGISTRYINDEX, MT_GC);
+  if (nup > 0) {   /* the caller's upvalues go after the metatables */
+    lua_insert(L, -2 - nup);
+    lua_insert(L, -2 - nup);
+  }
+  lua_pushcclosure(L, f, 2 + nup);
 }
 
 void lgL_init_metatables(lua_State *L) {
@@ -217,9 +248,7 @@ int64_t lgL_numel(const lg_tensor *t) {
 }
 
 int lgL_iscontiguous(const lg_tensor *t) {
-  lg_array a;
-  lgL_array(t, &a);
-  return lg_is_contiguous(&a);
+  return lg_contiguous_layout(t->ndim, t->size, t->stride);
 }
 
 int lgL_sharestorage(const lg_tensor *a, const lg_tensor *b) { return a->st == b->st; }
@@ -460,9 +489,12 @@ static int t_close(lua_State *L) {
 /* ---- arguments -------------------------------------------------------- */
 
 lg_tensor *lgL_out(lua_State *L, int arg, lg_dtype dt, int ndim, const int64_t *size) {
-  lg_tensor *o;
   if (arg <= 0 || lua_isnoneornil(L, arg)) return lgL_new(L, dt, ndim, size);
-  o = lgL_check(L, arg);
+  return lgL_outcheck(L, arg, lgL_check(L, arg), dt, ndim, size);
+}
+
+lg_tensor *lgL_outcheck(lua_State *L, int arg, lg_tensor *o, lg_dtype dt, int ndim,
+                        const int64_t *size) {
   if (o->dtype != dt)
     lgL_argerror(L, arg, lua_pushfstring(L, "out has dtype %s, expected %s",
                                           lgL_dtypename(o->dtype), lgL_dtypename(dt)));
@@ -501,15 +533,25 @@ void lgL_finish(lua_State *L, lg_tensor *out, lg_tensor *w) {
 
 void lgL_register(lua_State *L, int mod, const luaL_Reg *funcs, int meth,
                   const luaL_Reg *methods) {
-  if (funcs) {
-    lua_pushvalue(L, mod);
-    lgC_setfuncs(L, funcs);
-    lua_pop(L, 1);
+  const luaL_Reg *r;
+  for (r = funcs; r && r->name; r++) {
+    lgL_pushfunc(L, r->func, 0);
+    lua_setfield(L, mod, r->name);
   }
-  if (methods) {
-    lua_pushvalue(L, meth);
-    lgC_setfuncs(L, methods);
-    lua_pop(L, 1);
+  for (r = methods; r && r->name; r++) {
+    /* On 5.2+ the module's closure when it is the same function: as light
+     * functions they were one value, which lgL_register_names relies on to
+     * drop the method mark. 5.1 and LuaJIT made a value per push anyway. */
+#if LUA_VERSION_NUM >= 502
+    lua_getfield(L, mod, r->name);
+    if (lua_tocfunction(L, -1) != r->func) {
+      lua_pop(L, 1);
+      lgL_pushfunc(L, r->func, 0);
+    }
+#else
+    lgL_pushfunc(L, r->func, 0);
+#endif
+    lua_setfield(L, meth, r->name);
   }
 }
 
@@ -526,7 +568,13 @@ lg_tensor *lgL_copynew(lua_State *L, int idx, lg_dtype dt) {
 }
 
 lg_tensor *lgL_contiguous(lua_State *L, int arg) {
-  lg_tensor *t = lgL_check(L, arg), *c;
+  lg_tensor *t = lgL_check(L, arg);
+  if (lgL_iscontiguous(t)) return t;
+  return lgL_copyinto(L, arg, t);
+}
+
+lg_tensor *lgL_copyinto(lua_State *L, int arg, lg_tensor *t) {
+  lg_tensor *c;
   if (lgL_iscontiguous(t)) return t;
   arg = arg < 0 ? lua_gettop(L) + arg + 1 : arg;
   c = lgL_copynew(L, arg, t->dtype);
@@ -662,6 +710,12 @@ static lg_tensor *from_lua(lua_State *L, int arg, lg_dtype dt) {
   lua_pushvalue(L, arg);
   while (lua_istable(L, -1)) {
     size_t len = lgC_rawlen(L, -1);
+    /* lgrad.autograd's traced values are tables too; read as data they
+     * would be empty. They reach here through a function saved before
+     * lg.grad patched lg (local f = lg.NAME). */
+    if (lgC_getmetafield(L, -1, "__lgrad_traced") != LUA_TNIL)
+      lgL_argerror(L, arg, "a tensor traced by lg.grad, given to a function saved before lg.grad "
+                           "ran: call it as lg.NAME inside the function being differentiated");
     if (ndim == LG_MAXDIM)
       lgL_argerror(L, arg, lua_pushfstring(L, "table nested deeper than %d levels", LG_MAXDIM));
     size[ndim++] = (int64_t)len;

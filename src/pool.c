@@ -10,7 +10,9 @@
 #include <fenv.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
+#if !defined(_WIN32)
+#include <signal.h>   /* Windows has no per-thread signal masks */
+#endif
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -95,7 +97,9 @@ static void *work(void *arg) {
 
 lg_pool *lg_pool_new(int nthreads) {
   lg_pool *p;
+#if !defined(_WIN32)
   sigset_t all, old;
+#endif
   int i, ok = 1;
   if (nthreads < 2 || nthreads > LG_POOL_MAX) return NULL;
   p = (lg_pool *)calloc(1, sizeof *p);
@@ -118,14 +122,18 @@ lg_pool *lg_pool_new(int nthreads) {
   p->nthreads = nthreads;
   p->pid = getpid();
   /* Workers take no signals: the host's handlers stay on its own threads. */
+#if !defined(_WIN32)
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
+#endif
   for (i = 1; i < nthreads && ok; i++) {
     p->w[i].p = p;
     ok = pthread_create(&p->tid[i], NULL, work, &p->w[i]) == 0;
     if (ok) p->started = i;
   }
+#if !defined(_WIN32)
   pthread_sigmask(SIG_SETMASK, &old, NULL);
+#endif
   if (!ok) {
     lg_pool_free(p);
     return NULL;

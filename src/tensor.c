@@ -34,17 +34,19 @@ void lg_contiguous_strides(int ndim, const int64_t *size, int64_t *stride) {
   }
 }
 
-int lg_is_contiguous(const lg_array *a) {
+int lg_contiguous_layout(int ndim, const int64_t *size, const int64_t *stride) {
   int64_t s = 1;
   int i;
-  for (i = 0; i < a->ndim; i++)
-    if (a->size[i] == 0) return 1;   /* nothing to lay out, as in PyTorch */
-  for (i = a->ndim - 1; i >= 0; i--) {
-    if (a->size[i] != 1 && a->stride[i] != s) return 0;
-    s *= a->size[i];
+  for (i = 0; i < ndim; i++)
+    if (size[i] == 0) return 1;   /* nothing to lay out, as in PyTorch */
+  for (i = ndim - 1; i >= 0; i--) {
+    if (size[i] != 1 && stride[i] != s) return 0;
+    s *= size[i];
   }
   return 1;
 }
+
+int lg_is_contiguous(const lg_array *a) { return lg_contiguous_layout(a->ndim, a->size, a->stride); }
 
 int lg_broadcast_shape(int na, const int64_t *sa, int nb, const int64_t *sb,
                        int *nout, int64_t *sout) {
@@ -75,14 +77,14 @@ void lg_expand(const lg_array *a, int ndim, const int64_t *size, lg_array *out) 
 
 /* ---- the strided loop ---------------------------------------------- */
 
-/* Up to three operands walked in lockstep over one shape. Dims of size 1
+/* Up to four operands walked in lockstep over one shape. Dims of size 1
  * are dropped and neighbours that are laid out as one run are merged, so a
  * contiguous tensor becomes a single inner loop the compiler vectorizes. */
 typedef struct lg_loop {
   int ndim, nops;
   int64_t size[LG_MAXDIM];
-  int64_t st[3][LG_MAXDIM];   /* byte strides */
-  char *ptr[3];
+  int64_t st[4][LG_MAXDIM];   /* byte strides */
+  char *ptr[4];
 } lg_loop;
 
 typedef void (*lg_inner_fn)(int64_t n, char **p, const int64_t *s, void *ctx);
@@ -124,8 +126,8 @@ static void loop_init(lg_loop *lp, int nops, const lg_array *const *ops) {
 }
 
 static void loop_run(lg_loop *lp, lg_inner_fn fn, void *ctx) {
-  int64_t idx[LG_MAXDIM] = {0}, inner[3];
-  char *p[3];
+  int64_t idx[LG_MAXDIM] = {0}, inner[4];
+  char *p[4];
   int nd = lp->ndim, k, d;
   int64_t n = lp->size[nd - 1];
   for (d = 0; d < nd; d++)
@@ -189,15 +191,56 @@ LG_BIN(add_f64, double, a + b)
 LG_BIN(sub_f64, double, a - b)
 LG_BIN(mul_f64, double, a * b)
 LG_BIN(div_f64, double, a / b)
+/* Comparisons give 1 or 0 in the operands' dtype (NaN compares false except
+ * with ne); maximum/minimum propagate NaN from either side, as torch's. */
+#define LG_ORDER(T, S)                                                        \
+  LG_BIN(gt_e##S, T, a > b ? (T)1 : (T)0)                                    \
+  LG_BIN(lt_e##S, T, a < b ? (T)1 : (T)0)                                    \
+  LG_BIN(ge_e##S, T, a >= b ? (T)1 : (T)0)                                   \
+  LG_BIN(le_e##S, T, a <= b ? (T)1 : (T)0)                                   \
+  LG_BIN(eq_e##S, T, a == b ? (T)1 : (T)0)                                   \
+  LG_BIN(ne_e##S, T, a != b ? (T)1 : (T)0)                                   \
+  LG_BIN(maximum_e##S, T, (a != a || a > b) ? a : b)                         \
+  LG_BIN(minimum_e##S, T, (a != a || a < b) ? a : b)
+LG_ORDER(float, f32)
+LG_ORDER(double, f64)
 LG_BIN(pow_f32, float, (float)pow((double)a, (double)b))   /* in double, rounded once */
 LG_BIN(pow_f64, double, pow(a, b))
 
 void lg_binary(int op, lg_array *out, const lg_array *a, const lg_array *b) {
-  static const lg_inner_fn f32[] = {add_f32, sub_f32, mul_f32, div_f32, pow_f32};
-  static const lg_inner_fn f64[] = {add_f64, sub_f64, mul_f64, div_f64, pow_f64};
+  static const lg_inner_fn f32[] = {add_f32, sub_f32, mul_f32, div_f32, gt_ef32, lt_ef32,
+                                    ge_ef32, le_ef32, eq_ef32, ne_ef32, maximum_ef32,
+                                    minimum_ef32, pow_f32};
+  static const lg_inner_fn f64[] = {add_f64, sub_f64, mul_f64, div_f64, gt_ef64, lt_ef64,
+                                    ge_ef64, le_ef64, eq_ef64, ne_ef64, maximum_ef64,
+                                    minimum_ef64, pow_f64};
   const lg_array *ops[3];
   ops[0] = out; ops[1] = a; ops[2] = b;
   run(3, ops, out->dtype == LG_F64 ? f64[op] : f32[op], NULL);
+}
+
+/* where: out = cond != 0 ? a : b (a NaN cond counts as true, as a cast to
+ * bool does); cond may have its own dtype. */
+#define LG_WHERE(NAME, T, TC)                                               \
+  static void NAME(int64_t n, char **p, const int64_t *s, void *ctx) {      \
+    int64_t i;                                                              \
+    (void)ctx;                                                              \
+    for (i = 0; i < n; i++)                                                 \
+      *(T *)(p[0] + i * s[0]) = *(const TC *)(p[1] + i * s[1]) != 0         \
+          ? *(const T *)(p[2] + i * s[2]) : *(const T *)(p[3] + i * s[3]);  \
+  }
+LG_WHERE(where_f32_f32, float, float)
+LG_WHERE(where_f32_f64, float, double)
+LG_WHERE(where_f64_f32, double, float)
+LG_WHERE(where_f64_f64, double, double)
+
+void lg_where(lg_array *out, const lg_array *cond, const lg_array *a, const lg_array *b) {
+  const lg_array *ops[4];
+  lg_inner_fn fn;
+  ops[0] = out; ops[1] = cond; ops[2] = a; ops[3] = b;
+  if (out->dtype == LG_F64) fn = cond->dtype == LG_F64 ? where_f64_f64 : where_f64_f32;
+  else fn = cond->dtype == LG_F64 ? where_f32_f64 : where_f32_f32;
+  run(4, ops, fn, NULL);
 }
 
 /* float32 math goes through double and rounds once: exact to half an ulp

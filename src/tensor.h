@@ -25,6 +25,7 @@ LG_INTERNAL size_t lg_dtype_size(lg_dtype dt);
 LG_INTERNAL int lg_numel(int ndim, const int64_t *size, int64_t *n);
 LG_INTERNAL void lg_contiguous_strides(int ndim, const int64_t *size, int64_t *stride);
 LG_INTERNAL int lg_is_contiguous(const lg_array *a);
+LG_INTERNAL int lg_contiguous_layout(int ndim, const int64_t *size, const int64_t *stride);
 /* NumPy broadcasting of two shapes; LG_EVALUE if they are incompatible. */
 LG_INTERNAL int lg_broadcast_shape(int na, const int64_t *sa, int nb,
                                    const int64_t *sb, int *nout, int64_t *sout);
@@ -32,12 +33,16 @@ LG_INTERNAL int lg_broadcast_shape(int na, const int64_t *sa, int nb,
  * dims and expanded size-1 dims get stride 0. */
 LG_INTERNAL void lg_expand(const lg_array *a, int ndim, const int64_t *size, lg_array *out);
 
-enum lg_binop { LG_ADD, LG_SUB, LG_MUL, LG_DIV, LG_BPOW };   /* LG_BPOW: a ^ b */
+enum lg_binop { LG_ADD, LG_SUB, LG_MUL, LG_DIV, LG_GT, LG_LT, LG_GE, LG_LE, LG_EQ, LG_NE,
+                LG_MAXIMUM, LG_MINIMUM, LG_BPOW };   /* LG_BPOW: a ^ b */
 enum lg_unop { LG_NEG, LG_EXP, LG_LOG, LG_ABS, LG_SQRT, LG_POW };
 
 /* out = a OP b elementwise; a and b already expanded to out's shape, all
  * one dtype. out may alias a or b exactly (same data and strides). */
 LG_INTERNAL void lg_binary(int op, lg_array *out, const lg_array *a, const lg_array *b);
+/* out = cond != 0 ? a : b; all expanded to out's shape, cond of either
+ * dtype, a and b of out's. out may alias a or b exactly. */
+LG_INTERNAL void lg_where(lg_array *out, const lg_array *cond, const lg_array *a, const lg_array *b);
 /* out = OP(a) (p is the exponent for LG_POW); same dtype, same shape. */
 LG_INTERNAL void lg_unary(int op, double p, lg_array *out, const lg_array *a);
 /* out = a with dtype conversion; a expanded to out's shape. Overlapping

@@ -28,6 +28,7 @@ local function pack(...) return { n = select("#", ...), ... } end
 M.whitelist = {
   "^not enough memory",   -- Lua's own, for a userdata header
   "^[%w_]+: not enough memory for a %[[%d, ]*%] float%d%d tensor$",
+  "^[%w_]+: not enough memory for [%w ]+$",
   "^[%w_]+: tensor too large %(%[[%d, ]*%] float%d%d%)$",
   "^tensor too large",
   "^tensor with more than %d+ dims",
@@ -180,14 +181,28 @@ local function ok_error(msg)
   return false
 end
 
+-- lg.save_npy writes where it is told: the fuzzer's strings ("sum",
+-- "float64") would become files in the current folder, so its path goes
+-- under a temporary folder (other arguments as they are).
+local function confined_save(dir)
+  return function(t, path, ...)
+    if type(path) == "string" then path = dir .. "/" .. path:gsub("[/%z]", "_") end
+    return lg.save_npy(t, path, ...)
+  end
+end
+
 -- The callable targets: {label, function, is_method}.
-local function targets()
+local function targets(tmpdir)
   local list = {}
   local names = {}
   for k in pairs(lg) do names[#names + 1] = k end
   table.sort(names)
   for _, k in ipairs(names) do
-    if type(lg[k]) == "function" and not M.skip[k] then list[#list + 1] = { "lg." .. k, lg[k], false } end
+    if type(lg[k]) == "function" and not M.skip[k] then
+      local f = lg[k]
+      if k == "save_npy" then f = confined_save(tmpdir) end
+      list[#list + 1] = { "lg." .. k, f, false }
+    end
   end
   names = {}
   for k in pairs(core._methods) do names[#names + 1] = k end
@@ -221,7 +236,10 @@ end
 function M.run(opts)
   local n, seed = opts.n or 5000, opts.seed or 1
   local r = rng(seed)
-  local list = targets()
+  local tmpdir = os.tmpname()
+  os.remove(tmpdir)
+  os.execute("mkdir -p '" .. tmpdir .. "'")
+  local list = targets(tmpdir)
   local st = { calls = 0, returned = 0, errors = 0, findings = {}, targets = #list, per = {} }
   local tensors = {}
   for i = 1, n do
@@ -284,6 +302,8 @@ function M.run(opts)
   end
   lg.seed(0)   -- leave the generator as a fresh state has it
   if lg.set_num_threads then lg.set_num_threads(1) end   -- and no worker threads
+  if lg.set_printoptions then lg.set_printoptions { profile = "default" } end   -- and torch's print options
+  os.execute("rm -rf '" .. tmpdir .. "'")
   collectgarbage()
   return st
 end

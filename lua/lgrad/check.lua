@@ -2,7 +2,7 @@
 --
 -- numeric_grad(f, x [, eps])        central differences of a scalar f at x
 -- numeric_jacobian(f, x [, eps])    numel(f(x)) x numel(x) matrix of them
--- gradcheck(f, x, grad [, opts])    ok, report: is grad the derivative of f at x?
+-- gradcheck(f, x [, grad [, opts]]) ok, report: is grad (default: lg.grad's) the derivative of f at x?
 --
 -- All three work on a float64 copy of x, so a float32 x (or float32 noise in
 -- the caller's data) does not drown the differences; f is called with a fresh
@@ -12,6 +12,7 @@
 --
 -- This module needs only lgrad.core (not lgrad itself, which re-exports it).
 local core = require "lgrad.core"
+local raise = require "lgrad.raise"
 
 local M = {}
 
@@ -38,7 +39,7 @@ local function public(name, impl)
     if r[1] then return unpack(r, 2, r.n) end
     local e = r[2]
     if getmetatable(e) == ArgErr then
-      error(("bad argument #%d to '%s' (%s)"):format(e.n, name, e.msg), 2)
+      raise(("bad argument #%d to '%s' (%s)"):format(e.n, name, e.msg), 2)
     end
     error(e, 0)   -- an error raised by f itself: passed on unchanged
   end
@@ -223,6 +224,24 @@ local function compare(numeric, analytic, atol, rtol)
   return r
 end
 
+-- Without a grad argument, gradcheck checks lg.grad (lgrad.autograd): the
+-- gradient of a scalar f, or the jacobian row by row (one backward pass per
+-- output).
+local function autograd_of(f, xt, m)
+  local grad = require("lgrad.autograd").grad
+  if not m then return grad(f)(xt:clone()) end
+  local J = core.zeros({ m, xt:numel() }, "float64")
+  for i = 1, m do
+    local row = grad(function(t)
+      local y = f(t)
+      if type(y) == "number" then return y end
+      return y:reshape(-1)[i]
+    end)(xt:clone())
+    J[i] = row:reshape(-1)
+  end
+  return J
+end
+
 local function gradcheck(f, x, grad, opts)
   check_f(f)
   if opts == nil then opts = {} end
@@ -243,6 +262,7 @@ local function gradcheck(f, x, grad, opts)
   local y = f(xt:clone())
   local jac = not (type(y) == "number" or (is_tensor(y) and y:numel() == 1))
 
+  if grad == nil then grad = autograd_of(f, xt, jac and #values_of(y)) end
   if callable(grad) then grad = grad(xt:clone()) end
   local gt = to_f64(grad, 3, "grad")
   local numeric, shape

@@ -9,6 +9,7 @@ local floor, ceil, abs, log = math.floor, math.ceil, math.abs, math.log
 local max, min, huge = math.max, math.min, math.huge
 local format, rep, concat = string.format, string.rep, table.concat
 local unpack = table.unpack or unpack
+local raise = require "lgrad.raise"
 
 local plot = {}
 
@@ -37,7 +38,7 @@ local function api(name, impl)
     if r[1] then return unpack(r, 2, r.n) end
     local e = r[2]
     if getmetatable(e) == Bad then
-      error(format("bad argument #%d to '%s' (%s)", e.argn, name, e.msg), 2)
+      raise(format("bad argument #%d to '%s' (%s)", e.argn, name, e.msg), 2)
     end
     error(e, 0)   -- an error raised by user code (e.g. f in regions): pass it on
   end
@@ -72,15 +73,20 @@ local function px(v)
   return s
 end
 
-local XML = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;",
-              ['"'] = "&quot;", ["'"] = "&apos;" }
+local XML = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;" }
 -- Escapes XML specials and drops the control characters XML 1.0 forbids.
+-- ' stays as it is (attributes here are in double quotes): some renderers
+-- drop &apos;, an HTML 4 unknown, and "f'(x)" would read "f(x)".
 local function esc(s)
   s = tostring(s):gsub("[%z\1-\8\11\12\14-\31]", "")
-  return (s:gsub("[&<>\"']", XML))
+  return (s:gsub("[&<>\"]", XML))
 end
 
-local function textw(s, size) return #s * (size or FONT) * CHAR_W end
+-- Width estimate of s in characters (UTF-8: continuation bytes not counted).
+local function textw(s, size)
+  local _, cont = s:gsub("[\128-\191]", "")
+  return (#s - cont) * (size or FONT) * CHAR_W
+end
 
 ------------------------------------------------------------------------------
 -- Arguments.
@@ -314,7 +320,11 @@ local function axes(out, o, L, skip_xticks)
     end
   end
   for i, v in ipairs(Y.ticks) do
-    text(out, x0 - 6, L.py(v), Y.labels[i], 'text-anchor="end" dy="0.35em"')
+    -- The bottom label sits above the corner so it cannot run into the
+    -- first x label below it ("-1" and "-6" read "-1-6").
+    local corner = not skip_xticks and abs(L.py(v) - y1) < 1
+    text(out, x0 - 6, L.py(v), Y.labels[i], corner and 'text-anchor="end" dy="-0.1em"'
+      or 'text-anchor="end" dy="0.35em"')
   end
   if o.xlabel then
     text(out, x0 + L.w / 2, L.H - 8, o.xlabel, 'text-anchor="middle"')
@@ -644,11 +654,9 @@ local function bar_impl(o)
       if finite(v) then lo, hi = min(lo, v), max(hi, v) end
     end
   end
-  -- Headroom so value labels above the tallest bar stay inside the plot.
-  local span = hi - lo
-  if span == 0 then span = 1 end
-  if hi > 0 then hi = hi + 0.08 * span end
-  if lo < 0 then lo = lo - 0.08 * span end
+  -- The axis ends at the first tick past the data (no headroom: bars of
+  -- probabilities end at 1); value labels that would leave the plot go
+  -- inside their bar instead.
   if ylim then lo, hi = ylim[1], ylim[2] end
 
   local entries = {}
@@ -684,10 +692,14 @@ local function bar_impl(o)
         end
         local label = fmt_num(v, spec)
         if show_values and textw(label, 11) <= bw + 4 then
-          local ty = (v == v and v < 0) and y1 + 13 or y0 - 4
+          local neg = v == v and v < 0
+          local ty, fill = neg and y1 + 13 or y0 - 4, "#222"
+          if (neg and ty > L.top + L.h - 2 or not neg and ty < L.top + 11) and y1 - y0 >= 16 then
+            ty, fill = neg and y1 - 4 or y0 + 13, "white"
+          end
           ty = min(max(ty, L.top + 11), L.top + L.h - 2)
           shapes[#shapes + 1] = format('<text x="%s" y="%s" text-anchor="middle" font-size="11" '
-            .. 'fill="#222">%s</text>', px(x + bw / 2), px(ty), esc(label))
+            .. 'fill="%s">%s</text>', px(x + bw / 2), px(ty), fill, esc(label))
           local hw = textw(label, 11) / 2
           push4(obst, x + bw / 2 - hw, ty - 11, x + bw / 2 + hw, ty)
         end
@@ -750,9 +762,10 @@ end
 
 local function regions_impl(o)
   check_opts(o, REGION_OPTS)
+  -- Axis labels default to the two inputs' names (a classifier of (x1, x2)).
   local oo = {
-    title = opt_string(o, "title"), xlabel = opt_string(o, "xlabel"),
-    ylabel = opt_string(o, "ylabel"),
+    title = opt_string(o, "title"), xlabel = opt_string(o, "xlabel") or "x1",
+    ylabel = opt_string(o, "ylabel") or "x2",
     width = opt_size(o, "width", 520, 50), height = opt_size(o, "height", 440, 50),
   }
   local xlim, ylim = opt_lim(o, "xlim"), opt_lim(o, "ylim")
@@ -854,7 +867,9 @@ local function regions_impl(o)
   svg_open(out, L.W, L.H)
   if cells then
     -- One rect per run of equal cells in a row keeps the file small.
-    out[#out + 1] = '<g class="regions" fill-opacity="0.35" shape-rendering="crispEdges">'
+    -- stroke="none" on every cell: some converters stroke rects by default
+    -- (black stripes between the runs).
+    out[#out + 1] = '<g class="regions" fill-opacity="0.35" stroke="none" shape-rendering="crispEdges">'
     local cw, ch = L.w / nx, L.h / ny
     for r = 1, ny do
       local row, i = cells[r], 1
@@ -862,7 +877,7 @@ local function regions_impl(o)
         local c, j = row[i], i
         while j < nx and row[j + 1] == c do j = j + 1 end
         if c ~= nil then
-          out[#out + 1] = format('<rect x="%s" y="%s" width="%s" height="%s" fill="%s"/>',
+          out[#out + 1] = format('<rect x="%s" y="%s" width="%s" height="%s" fill="%s" stroke="none"/>',
             px(L.left + (i - 1) * cw), px(L.top + L.h - r * ch), px((j - i + 1) * cw), px(ch),
             esc(color(c)))
         end
@@ -899,10 +914,10 @@ plot.regions = api("regions", regions_impl)
 --- Writes a plot (or any string) to path and returns path.
 function plot.save(path, svg)
   if type(path) ~= "string" then
-    error("bad argument #1 to 'save' (string expected, got " .. type(path) .. ")", 2)
+    raise("bad argument #1 to 'save' (string expected, got " .. type(path) .. ")", 2)
   end
   if type(svg) ~= "string" then
-    error("bad argument #2 to 'save' (string expected, got " .. type(svg) .. ")", 2)
+    raise("bad argument #2 to 'save' (string expected, got " .. type(svg) .. ")", 2)
   end
   local f, err = io.open(path, "wb")
   local ok, cok
@@ -911,7 +926,7 @@ function plot.save(path, svg)
     cok, err = f:close()
     ok = ok and cok
   end
-  if not ok then error("plot.save: cannot write " .. tostring(err or path), 2) end
+  if not ok then raise("plot.save: cannot write " .. tostring(err or path), 2) end
   return path
 end
 

@@ -84,6 +84,15 @@ for step = 1, 120 do
   W1 = W1 - lg.matmul(X:t(), ga) * 0.01
   W2 = W2 - gW2 * 0.01
 end]] },
+  { "the same MLP trained with lg.grad and lg.optim.sgd", [[
+lg.seed(1)
+local X = lg.randn(1024, 64)
+local y = {}
+for i = 1, 1024 do y[i] = i % 10 + 1 end
+local p = { W1 = lg.randn(64, 128) * 0.1, W2 = lg.randn(128, 10) * 0.1 }
+local df = lg.grad(function(q) return lg.cross_entropy(lg.matmul(lg.tanh(lg.matmul(X, q.W1)), q.W2), y) end)
+local opt = lg.optim.sgd { lr = 0.01, momentum = 0.9 }]], [[
+for step = 1, 120 do opt:step(p, df(p)) end]] },
   { "views that outlive their dropped bases", "", [[
 for i = 1, 200 do local a = lg.zeros(1000, 1000):t(); local b = lg.ones(1000, 1000)[3] end]] },
   { "float64 reductions and softmax rows", "local z = lg.randn(1000, 500, 'float64')", [[

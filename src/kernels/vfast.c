@@ -1,16 +1,49 @@
-/* vfast.c - run-time choice of the fast float32 kernels (vfast.h).
+/* vfast.c - the choice of the fast float32 kernels (vfast.h).
  *
- * The level comes from cpuid (+ xgetbv: the OS must save the ymm/zmm
- * state). In the shared library each entry point is a GNU ifunc: the
- * dynamic linker calls the resolver once at load and patches the call
- * target, so no global variable is written afterwards and lua_States in
- * different threads share nothing. Without ifunc (not glibc, not x86) the
- * portable level is used. Test programs built with -DLG_SIMD_TESTABLE get
- * a settable level instead (one global; not for the module). */
-#include <math.h>
+ * The level comes from cpuid, and xgetbv for the OS's part: it must save
+ * the ymm (and for AVX-512 the opmask and zmm) state, or the registers
+ * would be lost at a context switch. LGRAD_SIMD may ask for a lower one.
+ * The choice is made once, on the first call (through the starters
+ * below), and stored in lg_vf_cur: threads racing there compute the same
+ * table and only the first store counts (a compare-and-swap), so only one
+ * of them prints the warning.
+ * Nothing here needs glibc, ifunc or a dynamic linker: macOS, musl,
+ * Windows and static links get the same levels. Without an x86 GNU
+ * compiler only the portable level exists. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vfast.h"
+
+/* The starters: choose, then call the chosen level's kernel. */
+static void start_act(int op, size_t n, float *y, const float *x, const float *dy, double a,
+                      double b)
+{
+  lg_vf_choose()->act(op, n, y, x, dy, a, b);
+}
+static void start_softmax(int op, size_t rows, size_t n, float *y, const float *x)
+{
+  lg_vf_choose()->softmax(op, rows, n, y, x);
+}
+static double start_expsum(size_t n, float *e, const float *x, float m, const float *xn,
+                           float *mn, const float *pf, const lg_vpend *prev)
+{
+  return lg_vf_choose()->expsum(n, e, x, m, xn, mn, pf, prev);
+}
+static float start_max(size_t n, const float *x) { return lg_vf_choose()->max(n, x); }
+static void start_pendout(size_t n, const lg_vpend *prev) { lg_vf_choose()->pendout(n, prev); }
+static double start_sum(size_t n, const float *x) { return lg_vf_choose()->sum(n, x); }
+static int start_ce(size_t rows, size_t n, const float *z, const int64_t *t, const float *w,
+                    int64_t ignore, double a, float *losses, float *grad, double *nll_sum)
+{
+  return lg_vf_choose()->ce(rows, n, z, t, w, ignore, a, losses, grad, nll_sum);
+}
+static const lg_vf_level starters = {
+  start_act, start_softmax, start_expsum, start_max, start_pendout, start_sum, start_ce
+};
+
+const lg_vf_level *lg_vf_cur = &starters;
 
 #if defined(LG_SIMD_X86)
 #include <cpuid.h>
@@ -41,9 +74,6 @@ static int detect(void)
 static int detect(void) { return LG_SIMD_PORTABLE; }
 #endif
 
-#if defined(__GNUC__)
-__attribute__((unused))   /* not by the portable-only build */
-#endif
 static const lg_vf_level *level_table(int level)
 {
 #if defined(LG_SIMD_X86)
@@ -65,121 +95,60 @@ const char *lg_simd_name(int level)
   }
 }
 
-typedef void (*vact_fn)(int, size_t, float *, const float *, const float *, double, double);
-typedef void (*vsoftmax_fn)(int, size_t, size_t, float *, const float *);
-typedef double (*vexpsum_fn)(size_t, float *, const float *, float, const float *, float *,
-                             const float *, const lg_vpend *);
-typedef void (*vpendout_fn)(size_t, const lg_vpend *);
-typedef float (*vmax_fn)(size_t, const float *);
-typedef double (*vsum_fn)(size_t, const float *);
-typedef int (*vce_fn)(size_t, size_t, const float *, const int64_t *, const float *, int64_t,
-                      double, float *, float *, double *);
-
-#if defined(LG_SIMD_TESTABLE)
-
-static int cur_level = -1;
-
-static const lg_vf_level *cur(void)
+/* Stores t unless a level is chosen already; returns the table in use and
+ * whether this call stored it. */
+static const lg_vf_level *publish(const lg_vf_level *t, int *stored)
 {
-  if (cur_level < 0) cur_level = detect();
-  return level_table(cur_level);
+#if defined(__GNUC__)
+  const lg_vf_level *expected = &starters;
+  *stored = __atomic_compare_exchange_n(&lg_vf_cur, &expected, t, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE);
+  return *stored ? t : expected;
+#else
+  /* no atomics: a pointer store is whole on every target lgrad builds for;
+   * a race may print the warning twice, nothing worse */
+  *stored = lg_vf_cur == &starters;
+  if (*stored) lg_vf_cur = t;
+  return lg_vf_cur;
+#endif
+}
+
+const lg_vf_level *lg_vf_choose(void)
+{
+  const char *e = getenv("LGRAD_SIMD");
+  int best = detect(), lv = best, want = -1, stored;
+  const lg_vf_level *t;
+  if (e != NULL && *e != '\0') {
+    for (want = LG_SIMD_AVX512; want >= 0; want--)
+      if (strcmp(e, lg_simd_name(want)) == 0) break;
+    if (want >= 0 && want <= best) lv = want;
+  }
+  t = publish(level_table(lv), &stored);
+  if (stored && e != NULL && *e != '\0' && lv != want)
+    fprintf(stderr, "lgrad: LGRAD_SIMD=%s %s; using %s\n", e,
+            want < 0 ? "is not portable, avx2 or avx512" : "is not supported by this machine",
+            lg_simd_name(lv));
+  return t;
+}
+
+int lg_simd_level(void)
+{
+  const lg_vf_level *t = lg_vf_table();
+  int lv;
+  if (t == &starters) t = lg_vf_choose();
+  for (lv = detect(); lv > 0; lv--)   /* the tables up to the best are distinct */
+    if (t == level_table(lv)) break;
+  return lv;
 }
 
 int lg_simd_set_level(int level)
 {
   int b = detect();
-  cur_level = level < 0 || level > b ? b : level;
-  return cur_level;
-}
-
-int lg_simd_level(void) { (void)cur(); return cur_level; }
-
-void lg_vact_f32(int op, size_t n, float *y, const float *x, const float *dy, double a,
-                 double b)
-{
-  cur()->act(op, n, y, x, dy, a, b);
-}
-void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const float *x)
-{
-  cur()->softmax(op, rows, n, y, x);
-}
-double lg_vexpsum_f32(size_t n, float *e, const float *x, float m, const float *xn, float *mn,
-                      const float *pf, const lg_vpend *prev)
-{
-  return cur()->expsum(n, e, x, m, xn, mn, pf, prev);
-}
-void lg_vpendout_f32(size_t n, const lg_vpend *prev)
-{
-  cur()->pendout(n, prev);
-}
-float lg_vmax_f32(size_t n, const float *x) { return cur()->max(n, x); }
-double lg_vsum_f32(size_t n, const float *x) { return cur()->sum(n, x); }
-int lg_vce_f32(size_t rows, size_t n, const float *z, const int64_t *t, const float *w,
-               int64_t ignore, double a, float *losses, float *grad, double *nll_sum)
-{
-  return cur()->ce(rows, n, z, t, w, ignore, a, losses, grad, nll_sum);
-}
-
-#elif defined(LG_SIMD_X86) && defined(__linux__) && defined(__GLIBC__) && defined(__PIC__)
-
-int lg_simd_set_level(int level) { (void)level; return detect(); }
-int lg_simd_level(void) { return detect(); }
-
-/* ifunc resolvers: run once by the dynamic linker, before any call
- * (`used`: clang does not count the ifunc attribute as a use) */
-#define LG_RESOLVER static __attribute__((used))
-LG_RESOLVER vact_fn resolve_vact(void) { return level_table(detect())->act; }
-LG_RESOLVER vsoftmax_fn resolve_vsoftmax(void) { return level_table(detect())->softmax; }
-LG_RESOLVER vexpsum_fn resolve_vexpsum(void) { return level_table(detect())->expsum; }
-LG_RESOLVER vmax_fn resolve_vmax(void) { return level_table(detect())->max; }
-LG_RESOLVER vpendout_fn resolve_vpendout(void) { return level_table(detect())->pendout; }
-LG_RESOLVER vsum_fn resolve_vsum(void) { return level_table(detect())->sum; }
-LG_RESOLVER vce_fn resolve_vce(void) { return level_table(detect())->ce; }
-
-void lg_vact_f32(int op, size_t n, float *y, const float *x, const float *dy, double a,
-                 double b) __attribute__((ifunc("resolve_vact")));
-void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const float *x)
-    __attribute__((ifunc("resolve_vsoftmax")));
-double lg_vexpsum_f32(size_t n, float *e, const float *x, float m, const float *xn, float *mn,
-                      const float *pf, const lg_vpend *prev)
-    __attribute__((ifunc("resolve_vexpsum")));
-void lg_vpendout_f32(size_t n, const lg_vpend *prev)
-    __attribute__((ifunc("resolve_vpendout")));
-float lg_vmax_f32(size_t n, const float *x) __attribute__((ifunc("resolve_vmax")));
-double lg_vsum_f32(size_t n, const float *x) __attribute__((ifunc("resolve_vsum")));
-int lg_vce_f32(size_t rows, size_t n, const float *z, const int64_t *t, const float *w,
-               int64_t ignore, double a, float *losses, float *grad, double *nll_sum)
-    __attribute__((ifunc("resolve_vce")));
-
-#else   /* no ifunc: the portable level, no state */
-
-int lg_simd_set_level(int level) { (void)level; return LG_SIMD_PORTABLE; }
-int lg_simd_level(void) { return LG_SIMD_PORTABLE; }
-
-void lg_vact_f32(int op, size_t n, float *y, const float *x, const float *dy, double a,
-                 double b)
-{
-  lg_vf_level_portable.act(op, n, y, x, dy, a, b);
-}
-void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const float *x)
-{
-  lg_vf_level_portable.softmax(op, rows, n, y, x);
-}
-double lg_vexpsum_f32(size_t n, float *e, const float *x, float m, const float *xn, float *mn,
-                      const float *pf, const lg_vpend *prev)
-{
-  return lg_vf_level_portable.expsum(n, e, x, m, xn, mn, pf, prev);
-}
-void lg_vpendout_f32(size_t n, const lg_vpend *prev)
-{
-  lg_vf_level_portable.pendout(n, prev);
-}
-float lg_vmax_f32(size_t n, const float *x) { return lg_vf_level_portable.max(n, x); }
-double lg_vsum_f32(size_t n, const float *x) { return lg_vf_level_portable.sum(n, x); }
-int lg_vce_f32(size_t rows, size_t n, const float *z, const int64_t *t, const float *w,
-               int64_t ignore, double a, float *losses, float *grad, double *nll_sum)
-{
-  return lg_vf_level_portable.ce(rows, n, z, t, w, ignore, a, losses, grad, nll_sum);
-}
-
+  const lg_vf_level *t = level_table(level < 0 || level > b ? b : level);
+#if defined(__GNUC__)
+  __atomic_store_n(&lg_vf_cur, t, __ATOMIC_RELEASE);
+#else
+  lg_vf_cur = t;
 #endif
+  return lg_simd_level();
+}

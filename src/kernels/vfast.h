@@ -4,10 +4,11 @@
  * times, each at its own register width: vfast_avx512.c (16 lanes, FMA),
  * vfast_avx2.c (8 lanes, AVX2+FMA) and vfast_portable.c (4 lanes, the
  * baseline ISA: SSE2 on x86-64, whatever the compiler vectorises
- * elsewhere). vfast.c picks the level by CPU feature (cpuid), so the
- * default build (plain -O2, no -march) gets the fast paths; in the shared
- * library the pick is a GNU ifunc, resolved once by the dynamic linker, so
- * the module keeps no mutable global state (make check-globals).
+ * elsewhere). Each file defines one table of its kernels (lg_vf_level,
+ * below); vfast.c chooses one table once, by CPU feature (cpuid + xgetbv)
+ * or by the environment variable LGRAD_SIMD, and every lg_v*_f32 entry
+ * point is one indirect call through it: the same levels on every OS and
+ * libc (no ifunc), from the default build (plain -O2, no -march).
  * Arrays are contiguous; y may equal x (and dx may equal dy or x). */
 #ifndef LG_KERNELS_VFAST_H
 #define LG_KERNELS_VFAST_H
@@ -15,6 +16,68 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "../lg_common.h"
+
+/* Dispatch levels. lg_simd_best is what the CPU (and the OS, through
+ * xgetbv) supports. The level in use is chosen on the first kernel call
+ * (or lg_simd_level): the best, or the one LGRAD_SIMD=portable|avx2|avx512
+ * names; a level the machine lacks, or another word, gives the best and
+ * one warning on stderr. Test programs (tools/, bench/) may switch levels
+ * with lg_simd_set_level (clamped to the best; LG_SIMD_AUTO = the best;
+ * returns the level now in use); the module never does. */
+enum { LG_SIMD_PORTABLE = 0, LG_SIMD_AVX2 = 1, LG_SIMD_AVX512 = 2, LG_SIMD_AUTO = -1 };
+LG_INTERNAL int lg_simd_level(void);
+LG_INTERNAL int lg_simd_best(void);
+LG_INTERNAL int lg_simd_set_level(int level);
+LG_INTERNAL const char *lg_simd_name(int level);
+
+typedef struct lg_vpend lg_vpend;   /* below */
+
+/* One level's kernels (defined by vfast_body.h in each vfast_*.c). */
+typedef struct lg_vf_level {
+  void (*act)(int, size_t, float *, const float *, const float *, double, double);
+  void (*softmax)(int, size_t, size_t, float *, const float *);
+  double (*expsum)(size_t, float *, const float *, float, const float *, float *,
+                   const float *, const lg_vpend *);
+  float (*max)(size_t, const float *);
+  void (*pendout)(size_t, const lg_vpend *);
+  double (*sum)(size_t, const float *);
+  int (*ce)(size_t, size_t, const float *, const int64_t *, const float *, int64_t, double,
+            float *, float *, double *);
+} lg_vf_level;
+LG_INTERNAL extern const lg_vf_level lg_vf_level_portable;
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define LG_SIMD_X86 1
+LG_INTERNAL extern const lg_vf_level lg_vf_level_avx2;
+LG_INTERNAL extern const lg_vf_level lg_vf_level_avx512;
+#endif
+
+/* The table in use: the module's one writable global. It starts at a
+ * table of starters, each of which chooses the level (lg_vf_choose) and
+ * then calls that level's kernel, so no call tests whether the choice is
+ * made. It changes once in effect: the first thread to choose stores the
+ * table (lua_States in threads may load lgrad at the same moment; all
+ * would store the same one), and every table is constant, so a reader
+ * sees the starters or the chosen table, never anything else. */
+LG_INTERNAL extern const lg_vf_level *lg_vf_cur;
+LG_INTERNAL const lg_vf_level *lg_vf_choose(void);
+
+/* always_inline: a file with its own #pragma GCC optimize (tensor.c) would
+ * otherwise get out-of-line copies of these, GCC not inlining across
+ * different optimize settings. */
+#if defined(__GNUC__)
+#define LG_VF_INLINE static inline __attribute__((always_inline))
+#else
+#define LG_VF_INLINE static inline
+#endif
+
+LG_VF_INLINE const lg_vf_level *lg_vf_table(void)
+{
+#if defined(__GNUC__)
+  return __atomic_load_n(&lg_vf_cur, __ATOMIC_ACQUIRE);
+#else
+  return *(const lg_vf_level *const volatile *)&lg_vf_cur;
+#endif
+}
 
 /* Elementwise ops of lg_vact_f32. The _D ops are derivatives:
  * dx = dy * f'(x), dy == NULL meaning 1 (activation.h's backward rule). */
@@ -55,8 +118,11 @@ enum {
 
 /* y = op(x) (or dx = dy * op'(x)); a, b are the op's parameters (elu:
  * alpha, which must be a float value). */
-LG_INTERNAL void lg_vact_f32(int op, size_t n, float *y, const float *x, const float *dy,
-                             double a, double b);
+LG_VF_INLINE void lg_vact_f32(int op, size_t n, float *y, const float *x, const float *dy,
+                              double a, double b)
+{
+  lg_vf_table()->act(op, n, y, x, dy, a, b);
+}
 
 /* Row kernels over rows rows of n contiguous elements:
  *   LG_VS_SOFTMAX      y = exp(x - m) / sum exp(x - m)      (y: rows * n)
@@ -64,31 +130,40 @@ LG_INTERNAL void lg_vact_f32(int op, size_t n, float *y, const float *x, const f
  *   LG_VS_LOGSUMEXP    y = m + log sum exp(x - m)           (y: rows)
  * with the NaN/inf rules of softmax.h. Sums are accumulated in double. */
 enum { LG_VS_SOFTMAX, LG_VS_LOG_SOFTMAX, LG_VS_LOGSUMEXP };
-LG_INTERNAL void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const float *x);
+LG_VF_INLINE void lg_vsoftmax_f32(int op, size_t rows, size_t n, float *y, const float *x)
+{
+  lg_vf_table()->softmax(op, rows, n, y, x);
+}
 
 /* A row whose output is still to be written: y_j = e_j * f, except
  * y_t = gt (t = (size_t)-1: none); nt: with non-temporal stores. */
-typedef struct lg_vpend {
+struct lg_vpend {
   const float *e;
   float *y;
   float f;
   int nt;
   size_t t;
   float gt;
-} lg_vpend;
+};
 
 /* One row of a row pipeline (cross-entropy): returns sum_j exp(x_j - m)
  * in double (m finite) and, when e is not NULL, stores e_j = exp(x_j - m)
  * (e may equal x). In the same pass, when not NULL: xn is the next row (n
  * floats) and *mn gets its max (as lg_vmax_f32); pf is a later row, which
  * is prefetched; prev, the previous row's output, is written. */
-LG_INTERNAL double lg_vexpsum_f32(size_t n, float *e, const float *x, float m,
-                                  const float *xn, float *mn, const float *pf,
-                                  const lg_vpend *prev);
+LG_VF_INLINE double lg_vexpsum_f32(size_t n, float *e, const float *x, float m,
+                                   const float *xn, float *mn, const float *pf,
+                                   const lg_vpend *prev)
+{
+  return lg_vf_table()->expsum(n, e, x, m, xn, mn, pf, prev);
+}
 
 /* Writes prev (n elements; may be NULL), then a store fence: the end of
  * such a pipeline. */
-LG_INTERNAL void lg_vpendout_f32(size_t n, const lg_vpend *prev);
+LG_VF_INLINE void lg_vpendout_f32(size_t n, const lg_vpend *prev)
+{
+  lg_vf_table()->pendout(n, prev);
+}
 
 /* Cross-entropy over short rows (class targets, no label smoothing):
  * rows rows of n classes (row i at z + i n), targets t (checked: in
@@ -100,45 +175,25 @@ LG_INTERNAL void lg_vpendout_f32(size_t n, const lg_vpend *prev);
  *   ignored rows: e (0 / s) (0, or NaN for a NaN sum).
  * grad may alias z. Returns 0, having done nothing, when the level has no
  * kernel for this n (the caller then takes its per-row path), else 1. */
-LG_INTERNAL int lg_vce_f32(size_t rows, size_t n, const float *z, const int64_t *t,
-                           const float *w, int64_t ignore, double a, float *losses,
-                           float *grad, double *nll_sum);
+LG_VF_INLINE int lg_vce_f32(size_t rows, size_t n, const float *z, const int64_t *t,
+                            const float *w, int64_t ignore, double a, float *losses,
+                            float *grad, double *nll_sum)
+{
+  return lg_vf_table()->ce(rows, n, z, t, w, ignore, a, losses, grad, nll_sum);
+}
 
 /* max of x[0..n-1] (n >= 1); NaN if any element is NaN. */
-LG_INTERNAL float lg_vmax_f32(size_t n, const float *x);
+LG_VF_INLINE float lg_vmax_f32(size_t n, const float *x)
+{
+  return lg_vf_table()->max(n, x);
+}
 
 /* sum of x[0..n-1] in double (the float lanes widened; the order of the
  * additions depends on the level). */
-LG_INTERNAL double lg_vsum_f32(size_t n, const float *x);
+LG_VF_INLINE double lg_vsum_f32(size_t n, const float *x)
+{
+  return lg_vf_table()->sum(n, x);
+}
 
-/* Dispatch levels. lg_simd_best is what the CPU supports. Programs that
- * compile vfast.c themselves with -DLG_SIMD_TESTABLE (tools/, bench/) can
- * force a lower level with lg_simd_set_level (clamped; LG_SIMD_AUTO = the
- * best; returns the level now in use); in the module it is fixed at the
- * best and lg_simd_set_level only returns it. */
-enum { LG_SIMD_PORTABLE = 0, LG_SIMD_AVX2 = 1, LG_SIMD_AVX512 = 2, LG_SIMD_AUTO = -1 };
-LG_INTERNAL int lg_simd_level(void);
-LG_INTERNAL int lg_simd_best(void);
-LG_INTERNAL int lg_simd_set_level(int level);
-LG_INTERNAL const char *lg_simd_name(int level);
-
-/* One level's kernels (defined by vfast_body.h in each vfast_*.c). */
-typedef struct lg_vf_level {
-  void (*act)(int, size_t, float *, const float *, const float *, double, double);
-  void (*softmax)(int, size_t, size_t, float *, const float *);
-  double (*expsum)(size_t, float *, const float *, float, const float *, float *,
-                   const float *, const lg_vpend *);
-  float (*max)(size_t, const float *);
-  void (*pendout)(size_t, const lg_vpend *);
-  double (*sum)(size_t, const float *);
-  int (*ce)(size_t, size_t, const float *, const int64_t *, const float *, int64_t, double,
-            float *, float *, double *);
-} lg_vf_level;
-LG_INTERNAL extern const lg_vf_level lg_vf_level_portable;
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define LG_SIMD_X86 1
-LG_INTERNAL extern const lg_vf_level lg_vf_level_avx2;
-LG_INTERNAL extern const lg_vf_level lg_vf_level_avx512;
-#endif
 
 #endif

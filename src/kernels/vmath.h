@@ -49,8 +49,8 @@ LG_ALWAYS_INLINE lg_vf v_sel(lg_vi m, lg_vf a, lg_vf b)
 /* min(c, x) and max(c, x) for a constant c: NaN x gives x (as x86's
  * minps/maxps with x second, which vfast_avx*.c plug in). */
 #ifndef V_MIN
-#define V_MIN(c, x) v_sel((x) != (x) | (x) < (c), (x), (c))
-#define V_MAX(c, x) v_sel((x) != (x) | (x) > (c), (x), (c))
+#define V_MIN(c, x) v_sel(((x) != (x)) | ((x) < (c)), (x), (c))
+#define V_MAX(c, x) v_sel(((x) != (x)) | ((x) > (c)), (x), (c))
 #define V_MAX_GENERIC 1
 #endif
 LG_ALWAYS_INLINE lg_vf v_abs(lg_vf x) { return (lg_vf)((lg_vi)x & 0x7fffffff); }
