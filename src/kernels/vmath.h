@@ -575,7 +575,8 @@ LG_ALWAYS_INLINE lg_vf v_grad_mul(lg_vf dy, lg_vf d)
   return (lg_vf)(~m & (lg_vi)(dy * d));   /* one product (v_sel made GCC compute two) */
 }
 
-/* q 2^n for an integer-valued n in [-292, 3] and |q| below the overflow
+/* q 2^n for an integer-valued n in [-292, 3] (or NaN, read as 0: q is NaN
+ * there too) and |q| below the overflow
  * threshold: one rounding (vscalefps), or three power-of-two factors,
  * 2^a twice (a = floor(21 n / 64) in [-96, 0]) then 2^(n - 2a) (n - 2a in
  * [-101, 3]), each a normal float; the last factor exceeds 1 only for
@@ -587,7 +588,7 @@ LG_ALWAYS_INLINE lg_vf v_scale_wide(lg_vf q, lg_vf n)
 #ifdef V_SCALEF
   return V_SCALEF(q, n);
 #else
-  lg_vi ni = __builtin_convertvector(n, lg_vi), a, big = ni < -126;
+  lg_vi ni = __builtin_convertvector(v_sel(n == n, n, v_set(0.0f)), lg_vi), a, big = ni < -126;
   lg_vf fa, fr;
   int k, any = 0;
   for (k = 0; k < LG_VW; k++) any |= big[k];
