@@ -42,7 +42,7 @@ static int l_npy_decode(lua_State *L) {
     char msg[96];
     snprintf(msg, sizeof msg, "truncated: %.0f data bytes, %.0f needed", (double)(len - (size_t)off),
              (double)n * (double)esize);
-    return lgL_argerror(L, 1, lua_pushstring(L, msg));
+    return lgL_argerror(L, 1, msg);
   }
   t = lgL_new(L, dt, nd, size);
   lgL_recheck(L);
