@@ -204,8 +204,9 @@ describe("through NumPy", function()
       local py = ([[
 import numpy as np, math
 t = np.load('%s'); d = np.load('%s')
-assert t.dtype == np.float32 and t.shape == (2, 3), (t.dtype, t.shape)
-assert d.dtype == np.float64 and d.shape == (2, 2)
+# lgrad writes its host's byte order ('>' on s390x): any order is float32/64
+assert t.dtype.kind == 'f' and t.dtype.itemsize == 4 and t.shape == (2, 3), (t.dtype, t.shape)
+assert d.dtype.kind == 'f' and d.dtype.itemsize == 8 and d.shape == (2, 2)
 assert t[0, 0] == np.float32(0.1) and t[0, 2] == np.float32(3e-8) and t[1, 2] == np.float32(2.0**100)
 assert math.isinf(t[1, 0]) and math.isnan(t[1, 1])
 assert d[0, 1] == 1/3 and d[1, 0] == -1e300 and d[1, 1] == 5e-324

@@ -43,7 +43,11 @@ describe("lg.simd()", function()
     assert.is_truthy(LEVELS[out], out)
     assert.equals("", err)
     local want = os.getenv("LGRAD_SIMD")
-    if want == nil or want == "" then assert.equals(out, lg.simd()) end
+    -- valgrind's CPU has no AVX-512, so this process may be at a lower
+    -- level than its child, which runs on the real CPU
+    if (want == nil or want == "") and not os.getenv("LGRAD_VALGRIND") then
+      assert.equals(out, lg.simd())
+    end
   end)
 
   it("is what LGRAD_SIMD asks for when the machine has it, else the best with one warning", function()
