@@ -94,17 +94,21 @@ LG_ALWAYS_INLINE lg_vf a2_silu(lg_vf x)
  * and gives NaN; lanes x > 0 are not used (the caller selects x). */
 LG_ALWAYS_INLINE lg_vf a2_expm1_neg(lg_vf x)
 {
-  lg_vf xc = V_MAX(v_set(-30.0f), x), t, k, r, q, th, tl, s;
+  lg_vf xc = V_MAX(v_set(-30.0f), x), t, k, r1, r, q, th, tl, s;
   t = xc * 11.541560173f + 12582912.0f;
   k = t - 12582912.0f;
-  r = xc - k * 8.6639404297e-02f;
-  r = r - k * 3.9932729123e-06f;
+  r1 = xc - k * 8.6639404297e-02f;
+  r = r1 - k * 3.9932729123e-06f;
   q = v_set(4.166861996e-02f);
   q = q * r + 1.666783988e-01f;
   q = q * r + 0.5f;
   q = q * (r * r) + r;
   th = (lg_vf)_mm256_permutevar8x32_ps(_mm256_load_ps(a2_exp_tab[0]), (__m256i)t);
   tl = (lg_vf)_mm256_permutevar8x32_ps(_mm256_load_ps(a2_exp_tab[1]), (__m256i)t);
+  /* T (q + dr) + T_lo, dr the rounding error of r (r1 - r is exact): for
+   * x in (-0.65, -0.04) the result is smaller than 2^m T r and would
+   * inherit it whole (1.35 ulp instead of 0.9) */
+  tl = th * ((r1 - r) - k * 3.9932729123e-06f) + tl;
   s = (lg_vf)((((lg_vi)t & ~7) << 20) + 0x3f800000);   /* 2^m, m in [-44, 0] */
   return (s * th - 1.0f) + s * (th * q + tl);
 }
