@@ -101,7 +101,7 @@ help:
 # Kernel checks in plain C (no Lua): softmax family and losses against
 # recorded PyTorch values and long-double formulas.
 VFAST = $(wildcard src/kernels/vfast*.c)
-build/smx_check: tools/smx_check.c tools/simd_env.h tools/smx_cases.h tools/smx_case.h src/kernels/softmax.c src/kernels/loss.c $(VFAST) $(HDR)
+build/smx_check: tools/smx_check.c tools/smx_ulp.h tools/simd_env.h tools/smx_cases.h tools/smx_case.h src/kernels/softmax.c src/kernels/loss.c $(VFAST) $(HDR)
 	@mkdir -p build
 	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -DLG_SIMD_TESTABLE -Isrc -o $@ tools/smx_check.c src/kernels/softmax.c src/kernels/loss.c $(VFAST) -lm
 

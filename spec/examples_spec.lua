@@ -4,46 +4,20 @@
 local lg = require "lgrad"
 
 -- The interpreter and the core this suite runs on (make test LUA=lua5.1 ...).
-local LUA = os.getenv("LGRAD_LUA") or "lua5.4"
-local ROOT = io.popen("pwd"):read("*l")
-local function searchpath(name, path)   -- package.searchpath is 5.2+
-  for pat in path:gmatch("[^;]+") do
-    local file = pat:gsub("%?", (name:gsub("%.", "/")))
-    local f = io.open(file)
-    if f then f:close() return file end
-  end
-end
-local CORE_DIR = assert(searchpath("lgrad.core", package.cpath)):gsub("/lgrad/core%.so$", "")
-if CORE_DIR:sub(1, 1) ~= "/" then CORE_DIR = ROOT .. "/" .. CORE_DIR:gsub("^%./", "") end
-
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
-local function tempdir()
-  local name = os.tmpname()
-  os.remove(name)
-  assert(os.execute("mkdir -p " .. q(name)))
-  return name
-end
+local C = require "spec.support.child"
+local LUA, ROOT, q, read, tempdir = C.LUA, C.ROOT, C.q, C.read, C.tempdir
 
 -- Run examples/NAME.lua inside a temp folder; returns output, status, folder.
 local function run(name, args)
   local dir = tempdir()
   local cmd = ("cd %s && LUA_PATH=%s LUA_CPATH=%s %s %s %s 2>&1; echo \"exit=$?\""):format(
-    q(dir), q(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"), q(CORE_DIR .. "/?.so;;"),
+    q(dir), q(C.LPATH), q(C.CPATH),
     LUA, q(ROOT .. "/examples/" .. name .. ".lua"), args or "")
   local p = io.popen(cmd)
   local out = p:read("*a")
   p:close()
   local status = tonumber(out:match("exit=(%d+)%s*$"))
   return out, status, dir
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
 end
 
 -- Every "wrote X" line names a file that exists and is a complete SVG.

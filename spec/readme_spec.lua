@@ -14,29 +14,10 @@
 -- follow the conventions above.
 local RUN = { "README.md", "docs/manual.md", "docs/autograd.md" }
 
-local LUA = os.getenv("LGRAD_LUA") or "lua5.4"
-local ROOT = io.popen("pwd"):read("*l")
+local C = require "spec.support.child"
+local LUA, ROOT, q, read, tempdir = C.LUA, C.ROOT, C.q, C.read, C.tempdir
+
 local IS54 = _VERSION == "Lua 5.4" and not rawget(_G, "jit")
-
-local function searchpath(name, path)   -- package.searchpath is 5.2+
-  for pat in path:gmatch("[^;]+") do
-    local file = pat:gsub("%?", (name:gsub("%.", "/")))
-    local f = io.open(file)
-    if f then f:close() return file end
-  end
-end
-local CORE_DIR = assert(searchpath("lgrad.core", package.cpath)):gsub("/lgrad/core%.so$", "")
-if CORE_DIR:sub(1, 1) ~= "/" then CORE_DIR = ROOT .. "/" .. CORE_DIR:gsub("^%./", "") end
-
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
 
 local function lines(text)
   local t = {}
@@ -64,13 +45,6 @@ local function snippets(text)
   return out
 end
 
-local function tempdir()
-  local name = os.tmpname()
-  os.remove(name)
-  assert(os.execute("mkdir -p " .. q(name)))
-  return name
-end
-
 -- Run code as a Lua program in a fresh temporary folder (snippets that save
 -- files write there); returns its output and exit status.
 local function run(code)
@@ -79,7 +53,7 @@ local function run(code)
   f:write(code)
   f:close()
   local cmd = ("cd %s && LUA_PATH=%s LUA_CPATH=%s %s snippet.lua 2>&1; echo \"exit=$?\""):format(
-    q(dir), q(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"), q(CORE_DIR .. "/?.so;;"), LUA)
+    q(dir), q(C.LPATH), q(C.CPATH), LUA)
   local p = io.popen(cmd)
   local out = p:read("*a")
   p:close()

@@ -7,34 +7,15 @@ local lg = require "lgrad"
 local P = require "spec.support.portable"
 local it_if = P.it_if(it, pending)
 
-local LUA = os.getenv("LGRAD_LUA") or "lua5.4"
-local ROOT = io.popen("pwd"):read("*l")
+local C = require "spec.support.child"
+local LUA, ROOT, q, read = C.LUA, C.ROOT, C.q, C.read
+
 local EXAMPLES = { "derivation", "softmax_vs_hardmax", "temperature", "activations", "nonlinearity" }
 
 local function ok_exec(cmd)
   local r = os.execute(cmd)
   return r == true or r == 0
 end
-
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function searchpath(name, path)   -- package.searchpath is 5.2+
-  for pat in path:gmatch("[^;]+") do
-    local file = pat:gsub("%?", (name:gsub("%.", "/")))
-    local f = io.open(file)
-    if f then f:close() return file end
-  end
-end
-local CORE_DIR = assert(searchpath("lgrad.core", package.cpath)):gsub("/lgrad/core%.so$", "")
-if CORE_DIR:sub(1, 1) ~= "/" then CORE_DIR = ROOT .. "/" .. CORE_DIR:gsub("^%./", "") end
 
 local has_rsvg = ok_exec("command -v rsvg-convert >/dev/null 2>&1")
 
@@ -48,7 +29,7 @@ local function examples_svgs()
   svgs = {}
   for _, name in ipairs(EXAMPLES) do
     local cmd = ("cd %s && LUA_PATH=%s LUA_CPATH=%s %s %s . 2>&1"):format(q(dir),
-      q(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"), q(CORE_DIR .. "/?.so;;"), LUA,
+      q(C.LPATH), q(C.CPATH), LUA,
       q(ROOT .. "/examples/" .. name .. ".lua"))
     local p = io.popen(cmd)
     local out = p:read("*a")

@@ -287,11 +287,14 @@ static int l_log(lua_State *L) { return unary(L, LG_LOG, 0, 2); }
 static int l_abs(lua_State *L) { return unary(L, LG_ABS, 0, 2); }
 static int l_sqrt(lua_State *L) { return unary(L, LG_SQRT, 0, 2); }
 static int l_pow(lua_State *L) { return unary(L, LG_POW, (double)lgL_checknumber(L, 2), 3); }
-/* t ^ p for a number p (Lua passes both operands to every metamethod). */
+/* a ^ b (Lua passes both operands to every metamethod): t ^ number as
+ * pow(t, p) (p kept in double); number ^ t and t ^ t elementwise with
+ * broadcasting, as + - * / (a number base is rounded to the dtype). */
 static int l_powmm(lua_State *L) {
-  if (!lgL_test(L, 1)) return lgL_typeerror(L, 1, LG_TENSOR_MT);
   lua_settop(L, 2);
-  return unary(L, LG_POW, (double)lgL_checknumber(L, 2), 3);
+  if (lgL_test(L, 1) && lua_type(L, 2) == LUA_TNUMBER)
+    return unary(L, LG_POW, (double)lua_tonumber(L, 2), 3);
+  return binary(L, LG_BPOW);
 }
 
 /* ---- reductions ------------------------------------------------------- */
@@ -363,13 +366,22 @@ static void size_mismatch(lua_State *L, const lg_tensor *a, const lg_tensor *b) 
   lgL_argerror(L, 2, lua_pushfstring(L, "size mismatch: %s and %s", x, y));
 }
 
+/* The dot product as a number of the tensors' dtype, as sum() gives it:
+ * float32 products are exact in double and summed there, then rounded
+ * to float32 once; float64 products and sums are compensated (the FMA
+ * gives each product's rounding error), good to about an ulp. */
 static double dot_strided(const lg_tensor *a, const lg_tensor *b) {
   const char *pa = (const char *)lgL_data(a), *pb = (const char *)lgL_data(b);
   int64_t i, n = a->size[0];
-  double s = 0;
-  for (i = 0; i < n; i++)
-    s += lg_get(a->dtype, pa, i * a->stride[0]) * lg_get(b->dtype, pb, i * b->stride[0]);
-  return s;
+  double s = 0, c = 0;
+  for (i = 0; i < n; i++) {
+    double x = lg_get(a->dtype, pa, i * a->stride[0]), y = lg_get(b->dtype, pb, i * b->stride[0]);
+    double p = x * y, t = s + p, z = t - s;
+    if (a->dtype == LG_F64) c += fma(x, y, -p) + ((s - (t - z)) + (p - z));
+    s = t;
+  }
+  if (a->dtype == LG_F32) return (double)(float)s;
+  return s - s == 0 ? s + c : s;
 }
 
 static int l_dot(lua_State *L) {

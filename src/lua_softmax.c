@@ -144,12 +144,13 @@ static int l_log_softmax_backward(lua_State *L) {
 
 /* softmax_jacobian(z [, out]): J[i][j] = p_i [i == j] - p_i p_j for each
  * row of z (1-d: C x C; 2-d: N x C x C). p is computed in double and each
- * entry rounded once, whatever the dtype. */
+ * entry rounded once, whatever the dtype; the diagonal is p_i sum_{j != i}
+ * p_j (lg_softmax_jacobian_diag_f64), exact for a dominant class too. */
 static int l_softmax_jacobian(lua_State *L) {
   lg_tensor *z, *zd, *p, *out, *w;
   int64_t size[3], rows, c, r, i, j;
   int nd;
-  const double *pp;
+  const double *pp, *dg;
   char *o;
   lua_settop(L, 2);   /* temporaries go above z and out */
   z = lgL_checkin(L, 1, -1);
@@ -161,6 +162,9 @@ static int l_softmax_jacobian(lua_State *L) {
   zd = lgL_copynew(L, 1, LG_F64);
   p = lgL_new(L, LG_F64, z->ndim, z->size);
   lg_softmax_f64((size_t)rows, (size_t)c, 1, (double *)lgL_data(p), (const double *)lgL_data(zd));
+  /* the diagonal p (1 - p) into zd (no longer needed) */
+  lg_softmax_jacobian_diag_f64((size_t)rows, (size_t)c, (double *)lgL_data(zd),
+                               (const double *)lgL_data(p));
   nd = 0;
   if (z->ndim == 2) size[nd++] = rows;
   size[nd++] = c;
@@ -169,12 +173,13 @@ static int l_softmax_jacobian(lua_State *L) {
   w = lgL_dest(L, out, 0);   /* p is a private copy, so out may alias z */
   lgL_recheck(L);
   pp = (const double *)lgL_data(p);
+  dg = (const double *)lgL_data(zd);
   o = (char *)lgL_data(w);
   for (r = 0; r < rows; r++) {
     const double *pr = pp + r * c;
     for (i = 0; i < c; i++)
       for (j = 0; j < c; j++)
-        lg_set(w->dtype, o, (r * c + i) * c + j, (i == j ? pr[i] : 0.0) - pr[i] * pr[j]);
+        lg_set(w->dtype, o, (r * c + i) * c + j, i == j ? dg[r * c + i] : -(pr[i] * pr[j]));
   }
   lgL_finish(L, out, w);
   return 1;

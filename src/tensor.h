@@ -34,7 +34,7 @@ LG_INTERNAL int lg_broadcast_shape(int na, const int64_t *sa, int nb,
 LG_INTERNAL void lg_expand(const lg_array *a, int ndim, const int64_t *size, lg_array *out);
 
 enum lg_binop { LG_ADD, LG_SUB, LG_MUL, LG_DIV, LG_GT, LG_LT, LG_GE, LG_LE, LG_EQ, LG_NE,
-                LG_MAXIMUM, LG_MINIMUM };
+                LG_MAXIMUM, LG_MINIMUM, LG_BPOW };   /* LG_BPOW: a ^ b */
 enum lg_unop { LG_NEG, LG_EXP, LG_LOG, LG_ABS, LG_SQRT, LG_POW };
 
 /* out = a OP b elementwise; a and b already expanded to out's shape, all

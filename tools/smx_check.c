@@ -573,6 +573,8 @@ static void print_cases(int f64)
   }
 }
 
+#include "smx_ulp.h"
+
 int main(int argc, char **argv)
 {
   size_t i, ncase = sizeof smx_cases / sizeof *smx_cases;
@@ -585,6 +587,7 @@ int main(int argc, char **argv)
     check_case(&smx_cases[i]);
   sweep();
   direct();
+  ulp_sweep();
   printf("smx_check: %zu torch cases, %d checks, %d failures\n", ncase, checks, failures);
   return failures != 0;
 }

@@ -4,19 +4,9 @@
 -- garbage must not hide another's).
 local M = {}
 
-M.LUA = os.getenv("LGRAD_LUA") or "lua5.4"
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-local function searchpath(name, path)   -- package.searchpath is 5.2+
-  for pat in path:gmatch("[^;]+") do
-    local file = pat:gsub("%?", (name:gsub("%.", "/")))
-    local f = io.open(file)
-    if f then f:close() return file end
-  end
-end
-local ROOT = io.popen("pwd"):read("*l")
-local CPATH = assert(searchpath("lgrad.core", package.cpath)):gsub("lgrad/core%.so$", "?.so")
-if CPATH:sub(1, 1) ~= "/" then CPATH = ROOT .. "/" .. CPATH:gsub("^%./", "") end
-local LPATH = ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua"
+local C = require "spec.support.child"
+M.LUA = C.LUA
+local q, LPATH, CPATH = C.q, C.LPATH, C.CPATH
 
 -- The modes a user of this Lua can be in: "default" is what the standalone
 -- interpreter starts in (generational on 5.4, incremental before).
@@ -40,7 +30,7 @@ function M.run(mode, src, prefix)
   f:write(PRELUDE, src, "\n")
   f:close()
   local p = io.popen(("%sLUA_PATH=%s LUA_CPATH=%s %s %s %s 2>&1"):format(
-    prefix and "(" .. prefix .. "; " or "", q(LPATH .. ";;"), q(CPATH .. ";;"), M.LUA, q(file),
+    prefix and "(" .. prefix .. "; " or "", q(LPATH), q(CPATH), M.LUA, q(file),
     mode) .. (prefix and ")" or ""))
   local out = p:read("*a")
   p:close()

@@ -12,6 +12,30 @@
 #define LG_ALWAYS_INLINE static inline __attribute__((always_inline))
 #else
 #define LG_ALWAYS_INLINE static inline
+/* The rounding error of d = x - m (TwoSum: x - m = d + lo exactly), 0
+ * where d is not finite; exp(x - m) = exp(d) (1 + lo) far below an ulp
+ * (softmax of tiny probabilities; vmath.h's v_sub_lo in float). */
+LG_ALWAYS_INLINE double lg_sub_lo(double x, double m, double d)
+{
+  double bb = d - x, lo = (x - (d - bb)) - (m + bb);
+  return d - d == 0.0 ? lo : 0.0;
+}
+
+/* Compensated (TwoSum) accumulation for sums of many terms (loss totals,
+ * float64 reductions): *s + *c carries the sum to about an ulp whatever
+ * the count, where a running sum loses up to n ulps. lg_kval gives the
+ * result; once *s is +-inf or NaN, *c is NaN and *s alone is the answer. */
+LG_ALWAYS_INLINE void lg_kadd(double *s, double *c, double x)
+{
+  double t = *s + x, z = t - *s;
+  *c += (*s - (t - z)) + (x - z);
+  *s = t;
+}
+LG_ALWAYS_INLINE double lg_kval(double s, double c)
+{
+  return s - s == 0.0 ? s + c : s;
+}
+
 #endif
 
 LG_ALWAYS_INLINE double lg_ld(const void *p, size_t i, int f64)
@@ -38,6 +62,30 @@ LG_ALWAYS_INLINE double lg_rowmax(size_t n, size_t s, const void *x, int f64)
       m = v;
   }
   return m;
+}
+
+/* The rounding error of d = x - m (TwoSum: x - m = d + lo exactly), 0
+ * where d is not finite; exp(x - m) = exp(d) (1 + lo) far below an ulp
+ * (softmax of tiny probabilities; vmath.h's v_sub_lo in float). */
+LG_ALWAYS_INLINE double lg_sub_lo(double x, double m, double d)
+{
+  double bb = d - x, lo = (x - (d - bb)) - (m + bb);
+  return d - d == 0.0 ? lo : 0.0;
+}
+
+/* Compensated (TwoSum) accumulation for sums of many terms (loss totals,
+ * float64 reductions): *s + *c carries the sum to about an ulp whatever
+ * the count, where a running sum loses up to n ulps. lg_kval gives the
+ * result; once *s is +-inf or NaN, *c is NaN and *s alone is the answer. */
+LG_ALWAYS_INLINE void lg_kadd(double *s, double *c, double x)
+{
+  double t = *s + x, z = t - *s;
+  *c += (*s - (t - z)) + (x - z);
+  *s = t;
+}
+LG_ALWAYS_INLINE double lg_kval(double s, double c)
+{
+  return s - s == 0.0 ? s + c : s;
 }
 
 #endif

@@ -91,6 +91,7 @@ LG_ALWAYS_INLINE void ce_rows(const lg_ce_plan *pl, size_t lo, size_t hi, double
   const int64_t *target = pl->target;
   int64_t ignore_index = pl->ignore_index;
   double eps = pl->eps, wall = pl->wall, a = pl->a, nll_sum = 0.0, smooth_sum = 0.0;
+  double nll_c = 0.0, smooth_c = 0.0;   /* lg_kadd's compensations */
   double ec = eps / (double)c;
   void *losses = pl->losses, *grad = pl->grad;
   size_t mrow = (size_t)-1;
@@ -142,9 +143,11 @@ LG_ALWAYS_INLINE void ce_rows(const lg_ce_plan *pl, size_t lo, size_t hi, double
         pend = 0;
       }
       for (j = 0; j < c; j++) {
-        double d = lg_ld(zi, j, f64) - m, e = exp(d);
-        if (gi)
+        double zj = lg_ld(zi, j, f64), d = zj - m, e = exp(d);
+        if (gi) {   /* the gradient's e: exp of the exact z - m */
+          e += e * lg_sub_lo(zj, m, d);
           lg_st(gi, j, e, f64);
+        }
         s += e;
         if ((int64_t)j == t)
           dt = d;
@@ -163,10 +166,10 @@ LG_ALWAYS_INLINE void ce_rows(const lg_ce_plan *pl, size_t lo, size_t hi, double
       double wt = weight ? lg_ld(weight, (size_t)t, f64) : 1.0;
       double nll = -(wt * (dt - ls)), S = wt;
       li = nll;
-      nll_sum += nll;
+      lg_kadd(&nll_sum, &nll_c, nll);
       if (eps > 0.0) {
         double smooth = -(A - wall * ls);
-        smooth_sum += smooth;
+        lg_kadd(&smooth_sum, &smooth_c, smooth);
         li = (1.0 - eps) * nll + ec * smooth;
         S = (1.0 - eps) * wt + ec * wall;
       }
@@ -202,8 +205,8 @@ LG_ALWAYS_INLINE void ce_rows(const lg_ce_plan *pl, size_t lo, size_t hi, double
 
   if (pend || nt)   /* the last row's gradient, a store fence after streaming */
     lg_vpendout_f32(c, pend ? &prev : NULL);
-  sums[0] = nll_sum;
-  sums[1] = smooth_sum;
+  sums[0] = lg_kval(nll_sum, nll_c);
+  sums[1] = lg_kval(smooth_sum, smooth_c);
 }
 
 LG_ALWAYS_INLINE double ce_loss(const lg_ce_plan *pl, const double *sums)
@@ -249,7 +252,7 @@ LG_ALWAYS_INLINE int ce_prob(size_t n, size_t c, const void *z, const void *targ
                              void *losses, double *loss, void *grad, int f64)
 {
   size_t es = f64 ? sizeof(double) : sizeof(float), i, j;
-  double a, total = 0.0, ec = eps / (double)c;
+  double a, total = 0.0, tc = 0.0, ec = eps / (double)c;
 
   if (bad_reduction(red) || !(eps >= 0.0 && eps <= 1.0))
     return LG_EVALUE;
@@ -276,7 +279,7 @@ LG_ALWAYS_INLINE int ce_prob(size_t n, size_t c, const void *z, const void *targ
       S += q;
     }
     li = -(A - S * log(s));
-    total += li;
+    lg_kadd(&total, &tc, li);
     if (gi)
       for (j = 0; j < c; j++)
         lg_st(gi, j, a * (lg_ld(gi, j, f64) / s * S - prob_q(yi, weight, j, eps, ec, f64)),
@@ -284,6 +287,7 @@ LG_ALWAYS_INLINE int ce_prob(size_t n, size_t c, const void *z, const void *targ
     if (losses)
       lg_st(losses, i, li, f64);
   }
+  total = lg_kval(total, tc);
   if (loss)
     *loss = red == LG_REDUCTION_MEAN ? (n * c == 0 ? NAN : total / (double)n) : total;
   return LG_OK;
@@ -295,7 +299,7 @@ LG_ALWAYS_INLINE int nll_body(size_t n, size_t c, const void *logp, const int64_
                          void *losses, double *loss, void *grad, size_t *bad, int f64)
 {
   size_t es = f64 ? sizeof(double) : sizeof(float), i, j;
-  double W, a, total = 0.0;
+  double W, a, total = 0.0, tc = 0.0;
   int st;
 
   if (bad_reduction(red))
@@ -311,7 +315,7 @@ LG_ALWAYS_INLINE int nll_body(size_t n, size_t c, const void *logp, const int64_
     if (!ign) {
       wt = weight ? lg_ld(weight, (size_t)t, f64) : 1.0;
       li = -(wt * lg_ld(logp, i * c + (size_t)t, f64));
-      total += li;
+      lg_kadd(&total, &tc, li);
     }
     if (grad) {
       void *gi = (char *)grad + i * c * es;
@@ -323,19 +327,20 @@ LG_ALWAYS_INLINE int nll_body(size_t n, size_t c, const void *logp, const int64_
     if (losses)
       lg_st(losses, i, li, f64);
   }
+  total = lg_kval(total, tc);
   if (loss)
     *loss = red == LG_REDUCTION_MEAN ? total / W : total;
   return LG_OK;
 }
 
-/* sigmoid without overflow: exp of a non-positive argument only. */
-static double sigmoid(double z)
+/* sigmoid(z) and sigmoid(-z) = 1 - sigmoid(z), each without cancellation
+ * or overflow (exp of a non-positive argument only). */
+static void sigmoid2(double z, double *s, double *sn)
 {
-  double e;
-  if (z >= 0.0)
-    return 1.0 / (1.0 + exp(-z));
-  e = exp(z);
-  return e / (1.0 + e);
+  double e = exp(-fabs(z)), big = 1.0 / (1.0 + e), small = e / (1.0 + e);
+  *s = z >= 0.0 ? big : small;
+  *sn = z >= 0.0 ? small : big;
+  if (z != z) *s = *sn = z;
 }
 
 LG_ALWAYS_INLINE int bce_body(size_t n, size_t c, const void *z, const void *y,
@@ -344,7 +349,7 @@ LG_ALWAYS_INLINE int bce_body(size_t n, size_t c, const void *z, const void *y,
                          void *losses, double *loss, void *grad, int f64)
 {
   size_t i, j, nc = n * c;
-  double a, total = 0.0;
+  double a, total = 0.0, tc = 0.0;
 
   if (bad_reduction(red))
     return LG_EVALUE;
@@ -354,29 +359,33 @@ LG_ALWAYS_INLINE int bce_body(size_t n, size_t c, const void *z, const void *y,
       size_t k = i * c + j;
       double zk = lg_ld(z, k, f64), yk = lg_ld(y, k, f64), l, g;
       double w = weight ? lg_ld(weight, i * w_rs + j * w_cs, f64) : 1.0;
-      double sp = fmax(-zk, 0.0) + log1p(exp(-fabs(zk)));   /* softplus(-z) */
-      double sg = sigmoid(zk);
+      /* torch's (1 - y) z + (1 + (p - 1) y) softplus(-z) and its gradient
+       * (1 + (p - 1) y) sigmoid(z) - p y, rewritten as sums of terms that
+       * are >= 0 for y in [0, 1] (softplus(z) - softplus(-z) = z):
+       *   l = p y softplus(-z) + (1 - y) softplus(z),
+       *   g = (1 - y) sigmoid(z) - p y sigmoid(-z),
+       * so y = 0, z << 0 (l = softplus(z) tiny) and y = 1, z >> 0 (g =
+       * -sigmoid(-z) tiny) lose nothing to cancellation. */
+      double L = log1p(exp(-fabs(zk)));
+      double spn = fmax(-zk, 0.0) + L, spp = fmax(zk, 0.0) + L, sg, sgn;
+      double p = pw ? lg_ld(pw, i * pw_rs + j * pw_cs, f64) : 1.0, py = p * yk;
+      sigmoid2(zk, &sg, &sgn);
+      l = py * spn + (1.0 - yk) * spp;
+      g = (1.0 - yk) * sg - py * sgn;
       if (zk == -INFINITY)
-        sp = NAN;   /* torch's exp(-z - max(-z,0)) is exp(inf - inf) there */
-      if (pw) {
-        double p = lg_ld(pw, i * pw_rs + j * pw_cs, f64), py = p * yk;
-        l = (1.0 - yk) * zk + ((p - 1.0) * yk + 1.0) * sp;
-        g = (py + 1.0 - yk) * sg - py;
-      } else {
-        l = (1.0 - yk) * zk + sp;
-        g = sg - yk;
-      }
+        l = NAN;   /* torch's exp(-z - max(-z,0)) is exp(inf - inf) there */
       if (weight) {
         l *= w;
         g *= w;
       }
-      total += l;
+      lg_kadd(&total, &tc, l);
       if (losses)
         lg_st(losses, k, l, f64);
       if (grad)
         lg_st(grad, k, g * a, f64);
     }
   }
+  total = lg_kval(total, tc);
   if (loss)
     *loss = red == LG_REDUCTION_MEAN ? total / (double)nc : total;
   return LG_OK;

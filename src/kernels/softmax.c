@@ -13,8 +13,9 @@ LG_ALWAYS_INLINE void softmax_row(size_t n, size_t s, void *y, const void *x, in
 {
   double m = lg_rowmax(n, s, x, f64), sum = 0.0, r;
   size_t j;
-  for (j = 0; j < n; j++) {
-    double e = exp(lg_ld(x, j * s, f64) - m);
+  for (j = 0; j < n; j++) {   /* exp of the exact x - m (lg_sub_lo) */
+    double xj = lg_ld(x, j * s, f64), d = xj - m, e = exp(d);
+    e += e * lg_sub_lo(xj, m, d);
     lg_st(y, j * s, e, f64);
     sum += e;
   }
@@ -185,3 +186,21 @@ void lg_logsumexp_f32(size_t outer, size_t n, size_t inner, float *y, const floa
 }
 void lg_logsumexp_f64(size_t outer, size_t n, size_t inner, double *y, const double *x)
 { lse_run(outer, n, inner, y, x, 1); }
+
+/* d_i = p_i (1 - p_i) with 1 - p_i as the sum of the other p_j: for a
+ * dominant class p_i rounds to 1 and 1 - p_i would be 0 (or one ulp of 1),
+ * while the other probabilities still hold it to full precision. O(n^2)
+ * per row, as the Jacobian it is for. */
+void lg_softmax_jacobian_diag_f64(size_t rows, size_t n, double *d, const double *p)
+{
+  size_t r, i, j;
+  for (r = 0; r < rows; r++) {
+    const double *pr = p + r * n;
+    for (i = 0; i < n; i++) {
+      double o = 0.0;
+      for (j = 0; j < n; j++)
+        if (j != i) o += pr[j];
+      d[r * n + i] = pr[i] * o;
+    }
+  }
+}

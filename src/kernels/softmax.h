@@ -47,4 +47,9 @@ LG_INTERNAL void lg_log_softmax_backward_f32(size_t outer, size_t n, size_t inne
 LG_INTERNAL void lg_log_softmax_backward_f64(size_t outer, size_t n, size_t inner,
                                              double *gx, const double *g, const double *logp);
 
+/* The softmax Jacobian's diagonal d = p (1 - p) of rows rows of n
+ * probabilities p (softmax's output), 1 - p_i summed from the others so a
+ * dominant class keeps its digits. d must not overlap p. */
+LG_INTERNAL void lg_softmax_jacobian_diag_f64(size_t rows, size_t n, double *d, const double *p);
+
 #endif

@@ -126,7 +126,7 @@ LG_VF_INLINE void lg_vact_f32(int op, size_t n, float *y, const float *x, const 
 
 /* Row kernels over rows rows of n contiguous elements:
  *   LG_VS_SOFTMAX      y = exp(x - m) / sum exp(x - m)      (y: rows * n)
- *   LG_VS_LOG_SOFTMAX  y = x - (m + log sum exp(x - m))     (y: rows * n)
+ *   LG_VS_LOG_SOFTMAX  y = (x - m) - log sum exp(x - m)     (y: rows * n)
  *   LG_VS_LOGSUMEXP    y = m + log sum exp(x - m)           (y: rows)
  * with the NaN/inf rules of softmax.h. Sums are accumulated in double. */
 enum { LG_VS_SOFTMAX, LG_VS_LOG_SOFTMAX, LG_VS_LOGSUMEXP };

@@ -159,8 +159,8 @@ static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
   case LG_VA_TANH: VF_LOOP(v_tanh(v)); break;
   case LG_VA_ELU: VF_LOOP(v_sel(v > 0.0f, v, af * v_expm1_neg(v))); break;
   case LG_VA_GELU_TANH: VF_LOOP(v_gelu_tanh(v)); break;
-  case LG_VA_SIGMOID_D: VF_LOOP(v_grad_mul(g, v_sigmoid_d(v))); break;
-  case LG_VA_TANH_D: VF_LOOP(v_grad_mul(g, v_tanh_d(v))); break;
+  case LG_VA_SIGMOID_D: VF_LOOP(dy ? v_dy_sigmoid_d(g, v) : v_sigmoid_d(v)); break;
+  case LG_VA_TANH_D: VF_LOOP(dy ? v_dy_tanh_d(g, v) : v_tanh_d(v)); break;
   /* relu in float: its result is x or 0, exact */
   case LG_VA_RELU:
 #ifdef V_STREAM
@@ -198,9 +198,11 @@ static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
   case LG_VA_GELU: VF_LOOP(v_gelu_erf(v)); break;
   case LG_VA_SOFTPLUS: VF_LOOP(v_softplus(v, af)); break;
   case LG_VA_SOFTPLUS_D:
-    VF_LOOP(v_grad_mul(g, v_sel(v > af, one, v_sigmoid(v)))); break;
+    VF_LOOP(dy ? v_sel(v > af, v_grad_mul(g, one), v_dy_sigmoid(g, v))
+               : v_sel(v > af, one, v_sigmoid(v))); break;
   case LG_VA_LOG_SIGMOID: VF_LOOP(v_log_sigmoid(v)); break;
-  case LG_VA_LOG_SIGMOID_D: VF_LOOP(v_grad_mul(g, v_sigmoid(-v))); break;
+  case LG_VA_LOG_SIGMOID_D:
+    VF_LOOP(dy ? v_dy_sigmoid(g, -v) : v_sigmoid(-v)); break;
   case LG_VA_SIGMOID_Y: VF_LOOP((g * (one - v)) * v); break;
   case LG_VA_TANH_Y: VF_LOOP(f_tanh_y(v, g)); break;
   case LG_VA_LOG1P01: VF_LOOP(v_log1p01(v)); break;
@@ -297,7 +299,8 @@ typedef struct {
   const float *src;  /* SCALE: e of that row; SUB: its x */
   float *y;          /* its output */
   float f;           /* SCALE: y = e f */
-  double c;          /* SUB: y = x - c, in double, rounded once */
+  double c, ls;      /* SUB: y = (x - c) - ls, in double, rounded once (c = m: x - m
+                      * is exact in double, so ties at large m keep log s) */
   size_t pt;         /* y[pt] = pv instead (cross-entropy's target class); */
   float pv;          /* (size_t)-1: none. Stored in the same write as its */
 } vf_pend;           /* neighbours: a later store to a streamed line would
@@ -306,12 +309,12 @@ typedef struct {
 LG_ALWAYS_INLINE lg_vf vf_pend_v(int pk, const vf_pend *p, lg_vf v)
 {
   if (pk == VF_PEND_SCALE) return v * p->f;
-  return v_pack_d(v_lo_d(v) - p->c, v_hi_d(v) - p->c);
+  return v_pack_d((v_lo_d(v) - p->c) - p->ls, (v_hi_d(v) - p->c) - p->ls);
 }
 LG_ALWAYS_INLINE float vf_pend_s(int pk, const vf_pend *p, float v)
 {
   if (pk == VF_PEND_SCALE) return v * p->f;
-  return (float)((double)v - p->c);
+  return (float)(((double)v - p->c) - p->ls);
 }
 /* y[j..j+LG_VW) = v, with the patch y[pt] = pv when it falls there */
 LG_ALWAYS_INLINE void vf_pend_put(const vf_pend *p, size_t j, lg_vf v)
@@ -405,7 +408,8 @@ LG_ALWAYS_INLINE void vf_exp4(lg_vf *o0, lg_vf *o1, lg_vf *o2, lg_vf *o3)
  *     row's output p (scale or subtract), written here rather than in a
  *     pass of its own.
  * Sums: four vectors at a time, their pairwise float sum (two roundings,
- * relative error <= 2^-23 of terms <= 1) goes to two double sums. */
+ * relative error <= 2^-23 of terms <= 1: log s within ~1.2e-7, absolute)
+ * goes to two double sums. */
 LG_ALWAYS_INLINE double vf_pass(size_t n, float *e, const float *x, float m,
                                 const float *xn, float *mn, const float *pf,
                                 int pk, const vf_pend *p)
@@ -424,9 +428,22 @@ LG_ALWAYS_INLINE double vf_pass(size_t n, float *e, const float *x, float m,
     for (; j < h; j++) p->y[j] = vf_pend_one(pk, p, j);
   }
   for (; i + 4 * LG_VW <= n; i += 4 * LG_VW) {
-    lg_vf v0 = v_ld(x + i) - mv, v1 = v_ld(x + i + LG_VW) - mv;
-    lg_vf v2 = v_ld(x + i + 2 * LG_VW) - mv, v3 = v_ld(x + i + 3 * LG_VW) - mv, v;
+    lg_vf x0 = v_ld(x + i), x1 = v_ld(x + i + LG_VW);
+    lg_vf x2 = v_ld(x + i + 2 * LG_VW), x3 = v_ld(x + i + 3 * LG_VW), v;
+    lg_vf v0 = x0 - mv, v1 = x1 - mv, v2 = x2 - mv, v3 = x3 - mv, l0, l1, l2, l3;
+    if (e) {   /* stored e: exp of the exact x - m (v_sub_lo) */
+      l0 = v_sub_lo(x0, mv, v0);
+      l1 = v_sub_lo(x1, mv, v1);
+      l2 = v_sub_lo(x2, mv, v2);
+      l3 = v_sub_lo(x3, mv, v3);
+    }
     vf_exp4(&v0, &v1, &v2, &v3);
+    if (e) {
+      v0 = v0 + v0 * l0;
+      v1 = v1 + v1 * l1;
+      v2 = v2 + v2 * l2;
+      v3 = v3 + v3 * l3;
+    }
     if (pk && j + 4 * LG_VW <= n) {
       const float *q = p->src + j;
       lg_vf u0 = vf_pend_v(pk, p, v_ld(q)), u1 = vf_pend_v(pk, p, v_ld(q + LG_VW));
@@ -464,15 +481,21 @@ LG_ALWAYS_INLINE double vf_pass(size_t n, float *e, const float *x, float m,
     *mn = vf_maxred(V_MAX(V_MAX(M0, M1), V_MAX(M2, M3)), nan);
   }
   for (; i + LG_VW <= n; i += LG_VW) {
-    lg_vf v = v_exp_neg(v_ld(x + i) - mv);
-    if (e) v_st(e + i, v);
+    lg_vf xv = v_ld(x + i), d = xv - mv, v = v_exp_neg(d);
+    if (e) {
+      v = v + v * v_sub_lo(xv, mv, d);
+      v_st(e + i, v);
+    }
     s0 += v_lo_d(v);
     s1 += v_hi_d(v);
   }
 #ifdef V_LDTAIL
   if (i < n) {   /* exp(-inf) = 0: the fill adds nothing */
-    lg_vf v = v_exp_neg(V_LDTAIL(x + i, (unsigned)(n - i), -INFINITY) - mv);
-    if (e) V_STTAIL(e + i, (unsigned)(n - i), v);
+    lg_vf xv = V_LDTAIL(x + i, (unsigned)(n - i), -INFINITY), d = xv - mv, v = v_exp_neg(d);
+    if (e) {
+      v = v + v * v_sub_lo(xv, mv, d);
+      V_STTAIL(e + i, (unsigned)(n - i), v);
+    }
     s0 += v_lo_d(v);
     s1 += v_hi_d(v);
   }
@@ -490,6 +513,7 @@ LG_ALWAYS_INLINE double vf_pass(size_t n, float *e, const float *x, float m,
     }
     v = v_sel(pad, v_set(0.0f), v_exp_neg(v_ld(b) - mv));
     if (e) {
+      v = v + v * v_sub_lo(v_ld(b), mv, v_ld(b) - mv);
       v_st(b, v);
       for (k = 0; i + k < n; k++) e[i + k] = b[k];
     }
@@ -512,7 +536,7 @@ LG_ALWAYS_INLINE double vf_pass(size_t n, float *e, const float *x, float m,
  * previous row's gradient q (vfast.h) when q != NULL. */
 LG_ALWAYS_INLINE vf_pend vf_pend_of(const lg_vpend *q)
 {
-  vf_pend p = { VF_PEND_SCALE, 0, NULL, NULL, 0.0f, 0.0, (size_t)-1, 0.0f };
+  vf_pend p = { VF_PEND_SCALE, 0, NULL, NULL, 0.0f, 0.0, 0.0, (size_t)-1, 0.0f };
   if (q) {
     p.src = q->e;
     p.y = q->y;
@@ -564,7 +588,7 @@ LG_ALWAYS_INLINE void vf_special_row(int op, size_t n, float *yr, float m)
 static VF_TGT void VF_NAME(vsoftmax_short)(int op, size_t rows, size_t n, float *y,
                                            const float *x)
 {
-  float buf[VF_CHUNK + LG_VW], mrow[VF_CHUNK];
+  float buf[VF_CHUNK + LG_VW], mb[VF_CHUNK + LG_VW], mrow[VF_CHUNK];
   size_t R = VF_CHUNK / n, r0, r, j, i;
   for (r0 = 0; r0 < rows; r0 += R) {
     size_t nr = rows - r0 < R ? rows - r0 : R, len = nr * n;
@@ -579,9 +603,24 @@ static VF_TGT void VF_NAME(vsoftmax_short)(int op, size_t rows, size_t n, float 
       mrow[r] = nan ? (float)NAN : m;
       mm = m - m == 0.0f ? m : 0.0f;   /* special rows: any finite shift */
       for (j = 0; j < n; j++) buf[r * n + j] = xr[j] - mm;
+      if (op == LG_VS_SOFTMAX)   /* e is the output: exp of the exact x - m */
+        for (j = 0; j < n; j++) mb[r * n + j] = mm;
     }
-    for (i = len; i % LG_VW; i++) buf[i] = 0.0f;
-    for (i = 0; i < len; i += LG_VW) v_st(buf + i, v_exp_neg(v_ld(buf + i)));
+    for (i = len; i % LG_VW; i++) buf[i] = mb[i] = 0.0f;
+    if (op == LG_VS_SOFTMAX) {
+      const float *xc = x + r0 * n;   /* the chunk's rows are contiguous */
+      for (i = 0; i + LG_VW <= len; i += LG_VW) {
+        lg_vf d = v_ld(buf + i), v = v_exp_neg(d);
+        v_st(buf + i, v + v * v_sub_lo(v_ld(xc + i), v_ld(mb + i), d));
+      }
+      for (; i < len; i += LG_VW) {   /* the last partial vector: x from a copy */
+        float xt[LG_VW] = { 0 };
+        lg_vf d = v_ld(buf + i), v = v_exp_neg(d);
+        memcpy(xt, xc + i, (len - i) * sizeof(float));
+        v_st(buf + i, v + v * v_sub_lo(v_ld(xt), v_ld(mb + i), d));
+      }
+    } else
+      for (i = 0; i < len; i += LG_VW) v_st(buf + i, v_exp_neg(v_ld(buf + i)));
     for (r = 0; r < nr; r++) {
       const float *e = buf + r * n, *xr = x + (r0 + r) * n;
       float m = mrow[r], *yr = op == LG_VS_LOGSUMEXP ? y + r0 + r : y + (r0 + r) * n;
@@ -602,8 +641,8 @@ static VF_TGT void VF_NAME(vsoftmax_short)(int op, size_t rows, size_t n, float 
       } else if (op == LG_VS_LOGSUMEXP) {
         *yr = (float)((double)m + log(s));
       } else {
-        const double c = (double)m + log(s);
-        for (j = 0; j < n; j++) yr[j] = (float)((double)xr[j] - c);
+        const double ls = log(s);   /* (x - m) - ls: x - m is exact in double */
+        for (j = 0; j < n; j++) yr[j] = (float)(((double)xr[j] - m) - ls);
       }
     }
   }
@@ -621,8 +660,10 @@ LG_ALWAYS_INLINE float vf_row1_max(lg_vf v)
 }
 LG_ALWAYS_INLINE void vf_row1_out(unsigned k, float *yr, lg_vf v, float m)
 {
-  lg_vf e = v_exp_neg(v - m);
-  double s = V_HSUM_D(v_lo_d(e) + v_hi_d(e));
+  lg_vf d = v - m, e = v_exp_neg(d);
+  double s;
+  e = e + e * v_sub_lo(v, v_set(m), d);
+  s = V_HSUM_D(v_lo_d(e) + v_hi_d(e));
   V_STTAIL(yr, k, e * (float)(1.0 / s));
 }
 /* softmax only: log_softmax and logsumexp call log() per row, and keep the
@@ -728,6 +769,7 @@ LG_ALWAYS_INLINE void vf_ce8(size_t nr, size_t n, const float *z, const int64_t 
   const __mmask16 kn = (__mmask16)((1u << n) - 1u);
   const __m512i P = _mm512_set_epi64(7, 3, 6, 2, 5, 1, 4, 0);
   __m512 v[VF_CE_H][8], W[4], X0, X1, Y, Z[VF_CE_H], F, G;
+  lg_vf lo[VF_CE_H][8];
   __m512d d[8], D[4], S[VF_CE_H], wt[VF_CE_H], ft;
   __m512i tp[VF_CE_H];
   __m256 mc[VF_CE_H], zt[VF_CE_H];
@@ -779,15 +821,22 @@ LG_ALWAYS_INLINE void vf_ce8(size_t nr, size_t n, const float *z, const int64_t 
                       _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(X0), _mm512_castps_pd(X1))));
     Z[h] = _mm512_max_ps(Y, _mm512_permute_ps(Y, _MM_SHUFFLE(2, 3, 0, 1)));
     VF_UNROLL
-    for (q = 0; q < 8; q++)   /* v becomes x - m, then e */
-      v[h][q] = (__m512)((lg_vf)v[h][q] - (lg_vf)_mm512_permutexvar_ps(
-          _mm512_set1_epi32(q < 4 ? 4 * (int)q : 4 * (int)q - 14), Z[h]));
+    for (q = 0; q < 8; q++) {   /* v becomes x - m (lo: its rounding error), then e */
+      lg_vf mq = (lg_vf)_mm512_permutexvar_ps(
+          _mm512_set1_epi32(q < 4 ? 4 * (int)q : 4 * (int)q - 14), Z[h]);
+      lg_vf dq = (lg_vf)v[h][q] - mq;
+      lo[h][q] = v_sub_lo((lg_vf)v[h][q], mq, dq);
+      v[h][q] = (__m512)dq;
+    }
   }
   VF_UNROLL
   for (h = 0; h < VF_CE_H; h++) {
     lg_vf *E = (lg_vf *)v[h];
     vf_exp4(E, E + 1, E + 2, E + 3);
     vf_exp4(E + 4, E + 5, E + 6, E + 7);
+    VF_UNROLL
+    for (q = 0; q < 8; q++)   /* e of the exact z - m */
+      E[q] = E[q] + E[q] * lo[h][q];
   }
   /* sums: row k at lane 2k, row k + 4 at lane 2k + 1 */
   VF_UNROLL
@@ -894,7 +943,7 @@ static VF_TGT int VF_NAME(vce)(size_t rows, size_t n, const float *z, const int6
                                const float *w, int64_t ign, double a, float *losses,
                                float *grad, double *nll_sum)
 {
-  float buf[VF_CE_BUF + LG_VW], mrow[VF_CE_R];
+  float buf[VF_CE_BUF + LG_VW], mb[VF_CE_BUF + LG_VW], mrow[VF_CE_R];
   double sv[VF_CE_R + LG_VW], dtv[VF_CE_R + LG_VW], wtv[VF_CE_R + LG_VW], acc = 0.0;
   size_t R, r0, r, j, i;
   if (n == 0 || n > 16)
@@ -913,10 +962,22 @@ static VF_TGT int VF_NAME(vce)(size_t rows, size_t n, const float *z, const int6
       }
       mrow[r] = nan ? (float)NAN : m;
       mm = !nan && m - m == 0.0f ? m : 0.0f;   /* special rows: any finite shift */
-      for (j = 0; j < n; j++) buf[r * n + j] = xr[j] - mm;
+      for (j = 0; j < n; j++) {
+        buf[r * n + j] = xr[j] - mm;
+        mb[r * n + j] = mm;
+      }
     }
-    for (i = len; i % LG_VW; i++) buf[i] = 0.0f;
-    for (i = 0; i < len; i += LG_VW) v_st(buf + i, v_exp_neg(v_ld(buf + i)));
+    for (i = len; i % LG_VW; i++) buf[i] = mb[i] = 0.0f;
+    for (i = 0; i + LG_VW <= len; i += LG_VW) {   /* e: exp of the exact z - m (v_sub_lo) */
+      lg_vf d = v_ld(buf + i), v = v_exp_neg(d);
+      v_st(buf + i, v + v * v_sub_lo(v_ld(zc + i), v_ld(mb + i), d));
+    }
+    for (; i < len; i += LG_VW) {   /* the last partial vector: z from a copy */
+      float zt[LG_VW] = { 0 };
+      lg_vf d = v_ld(buf + i), v = v_exp_neg(d);
+      memcpy(zt, zc + i, (len - i) * sizeof(float));
+      v_st(buf + i, v + v * v_sub_lo(v_ld(zt), v_ld(mb + i), d));
+    }
     for (r = 0; r < nr; r++) {
       const float *e = buf + r * n;
       const int64_t tr = t[r0 + r];
@@ -973,7 +1034,7 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
 {
   size_t r;
   float m;
-  vf_pend p = { VF_PEND_NONE, 0, NULL, NULL, 0.0f, 0.0, (size_t)-1, 0.0f };
+  vf_pend p = { VF_PEND_NONE, 0, NULL, NULL, 0.0f, 0.0, 0.0, (size_t)-1, 0.0f };
   int nt = 0;
 #ifdef V_STREAM
   float buf[2][VF_NT_ROW];
@@ -1025,10 +1086,11 @@ static VF_TGT void VF_NAME(vsoftmax)(int op, size_t rows, size_t n, float *y, co
       p.f = (float)(1.0 / s);
     } else if (op == LG_VS_LOGSUMEXP) {
       *yr = (float)((double)m + log(s));
-    } else {   /* y = x - (m + log s), in double and rounded once */
+    } else {   /* y = (x - m) - log s, in double and rounded once */
       p.op = VF_PEND_SUB;
       p.src = xr;
-      p.c = (double)m + log(s);
+      p.c = (double)m;
+      p.ls = log(s);
     }
     m = mn;
   }

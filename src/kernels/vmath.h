@@ -51,6 +51,7 @@ LG_ALWAYS_INLINE lg_vf v_sel(lg_vi m, lg_vf a, lg_vf b)
 #ifndef V_MIN
 #define V_MIN(c, x) v_sel(((x) != (x)) | ((x) < (c)), (x), (c))
 #define V_MAX(c, x) v_sel(((x) != (x)) | ((x) > (c)), (x), (c))
+#define V_MAX_GENERIC 1
 #endif
 LG_ALWAYS_INLINE lg_vf v_abs(lg_vf x) { return (lg_vf)((lg_vi)x & 0x7fffffff); }
 /* |x| with the sign of s */
@@ -159,6 +160,25 @@ LG_ALWAYS_INLINE lg_vf v_exp_neg(lg_vf x)
   ni = (lg_vi)t - 0x4B400000;                     /* n in [-150, 0] */
   h = ni >> 1;
   return p * (lg_vf)((h + 127) << 23) * (lg_vf)((ni - h + 127) << 23);
+#endif
+}
+
+/* Softmax's x - m rounds to float before the exp, and exp magnifies that
+ * error by |x - m|: 28 ulp at x - m = -65. TwoSum gives the rounding
+ * error lo of d = x - m (x - m = d + lo exactly), and exp(d + lo) =
+ * exp(d) (1 + lo) to far below an ulp (|lo| <= 6e-6 where exp(d) is not
+ * 0), so e + e lo is exp of the exact difference. A NaN lo (d = -inf) must
+ * not reach e + e lo; where d <= -104 exp(d) = 0 and a finite lo changes
+ * nothing. No multiplications: FMA contraction cannot change it. */
+LG_ALWAYS_INLINE lg_vf v_sub_lo(lg_vf x, lg_vf m, lg_vf d)
+{
+  lg_vf bb = d - x, lo = (x - (d - bb)) - (m + bb);
+#ifdef V_MAX_GENERIC
+  return v_sel(lo == lo, lo, v_set(-1.0f));
+#else
+  /* maxps(lo, -1): -1 for a NaN lo (then exp(d) = 0: e + e lo stays 0),
+   * lo elsewhere (|lo| <= 2^-18 wherever exp(d) != 0): one operation */
+  return V_MAX(lo, v_set(-1.0f));
 #endif
 }
 
@@ -561,6 +581,72 @@ LG_ALWAYS_INLINE lg_vf v_grad_mul(lg_vf dy, lg_vf d)
 {
   lg_vi m = (d == 0.0f) & (dy == dy);
   return (lg_vf)(~m & (lg_vi)(dy * d));   /* one product (v_sel made GCC compute two) */
+}
+
+/* q 2^n for an integer-valued n in [-292, 3] (or NaN, read as 0: q is NaN
+ * there too) and |q| below the overflow
+ * threshold: one rounding (vscalefps), or three power-of-two factors,
+ * 2^a twice (a = floor(21 n / 64) in [-96, 0]) then 2^(n - 2a) (n - 2a in
+ * [-101, 3]), each a normal float; the last factor exceeds 1 only for
+ * n = -1 or n > 0, so the partial products stay above the result (no
+ * overflow either), and only a subnormal result rounds more than once
+ * (by at most an ulp of 2^-149). */
+LG_ALWAYS_INLINE lg_vf v_scale_wide(lg_vf q, lg_vf n)
+{
+#ifdef V_SCALEF
+  return V_SCALEF(q, n);
+#else
+  lg_vi ni = __builtin_convertvector(v_sel(n == n, n, v_set(0.0f)), lg_vi), a, big = ni < -126;
+  lg_vf fa, fr;
+  int k, any = 0;
+  for (k = 0; k < LG_VW; k++) any |= big[k];
+  if (!any)   /* the usual case: 2^n is a normal float, one exact factor */
+    return q * (lg_vf)((ni + 127) << 23);
+  a = (ni * 21) >> 6;
+  fa = (lg_vf)((a + 127) << 23);
+  fr = (lg_vf)((ni - 2 * a + 127) << 23);
+  return q * fa * fa * fr;
+#endif
+}
+
+/* dy f'(x) for f' = C e / (1 + e)^K, e = exp(w) = p 2^n, w <= 0 (sigmoid':
+ * w = -|x|, C = 1, K = 2; tanh': w = -2|x|, C = 4, K = 2; sigmoid(x):
+ * w = -|x|, K = 1, C = 1 for x < 0 and 1/e for x >= 0), as
+ * (dy (p/2) / (1 + e)^K) 2^(n + log2 2C): the product is formed before the
+ * scaling, so a large dy times a derivative far below the float range
+ * (sigmoid'(100) = 3.7e-44 is subnormal) still rounds once. p/2 <= 0.71
+ * keeps the first product below dy. w is clamped at -200 (below it dy f'
+ * < 2^-149 for every float dy); NaN passes through. */
+LG_ALWAYS_INLINE lg_vf v_dyexp(lg_vf g, lg_vf w, int K, lg_vf lc, lg_vi one)
+{
+  lg_vf t, n, p = v_expf_parts(V_MAX(v_set(-200.0f), w), &t, &n), e, d;
+  (void)t;
+  e = v_scale2(p, V_MAX(v_set(-150.0f), n));   /* below 2^-149: 1 + e = 1 anyway */
+  d = K == 2 ? 1.0f + e * (2.0f + e) : 1.0f + e;
+  /* one: lanes of 1 / (1 + e) (sigmoid, x >= 0): (g/2 / d) 2 */
+  p = v_sel(one, v_set(1.0f), p);
+  n = v_sel(one, v_set(0.0f), n);
+  return v_scale_wide(g * (0.5f * p) / d, n + lc);
+}
+/* dy sigmoid(x) (softplus', log_sigmoid'); sigmoid(-inf) = 0 exactly, so
+ * there grad_mul's rule gives 0 for any dy but NaN */
+LG_ALWAYS_INLINE lg_vf v_dy_sigmoid(lg_vf g, lg_vf x)
+{
+  lg_vf r = v_dyexp(g, v_negabs(x), 1, v_set(1.0f), x >= 0.0f);
+  return v_sel((x == -INFINITY) & (g == g), v_set(0.0f), r);
+}
+/* dy sigmoid'(x) and dy tanh'(x): derivative 0 only at x = +-inf */
+LG_ALWAYS_INLINE lg_vf v_dy_sigmoid_d(lg_vf g, lg_vf x)
+{
+  const lg_vi no = { 0 };
+  lg_vf r = v_dyexp(g, v_negabs(x), 2, v_set(1.0f), no);
+  return v_sel((v_abs(x) == INFINITY) & (g == g), v_set(0.0f), r);
+}
+LG_ALWAYS_INLINE lg_vf v_dy_tanh_d(lg_vf g, lg_vf x)
+{
+  const lg_vi no = { 0 };
+  lg_vf r = v_dyexp(g, -2.0f * v_abs(x), 2, v_set(3.0f), no);
+  return v_sel((v_abs(x) == INFINITY) & (g == g), v_set(0.0f), r);
 }
 
 #endif
