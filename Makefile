@@ -13,9 +13,13 @@ MAKEFLAGS  += -j$(shell nproc 2>/dev/null || echo 1)
 BUILD      ?= $(if $(filter lua5.4,$(LUA)),build,build/$(patsubst lua%,%,$(LUA)))
 # Floating point as written whatever the mode (STD= builds in GNU mode, as
 # LuaRocks does): no FMA contraction (src/lg_common.h does the same), and
-# SSE math on 32-bit x86, whose x87 keeps excess precision.
+# SSE math on 32-bit x86, whose x87 keeps excess precision; on s390x GCC's
+# ISO modes evaluate float in double (FLT_EVAL_METHOD 1, to match glibc's
+# float_t), which -fexcess-precision=fast (GNU mode's default) turns off.
 STD        ?= -std=c99
-FPFLAGS    := -ffp-contract=off $(if $(filter i386-% i486-% i586-% i686-%,$(shell $(CC) -dumpmachine 2>/dev/null)),-msse2 -mfpmath=sse)
+MACHINE    := $(shell $(CC) -dumpmachine 2>/dev/null)
+FPFLAGS    := -ffp-contract=off $(if $(filter i386-% i486-% i586-% i686-%,$(MACHINE)),-msse2 -mfpmath=sse) \
+              $(if $(filter s390%,$(MACHINE)),-fexcess-precision=fast)
 CFLAGS_ALL = $(STD) $(OPT) $(WARN) $(FPFLAGS) -pthread -fPIC -fvisibility=hidden -Isrc $(LUA_INC) $(CFLAGS)
 LDFLAGS_ALL = -shared -pthread $(LDFLAGS)
 
@@ -87,7 +91,7 @@ help:
 	@echo "make env          print LUA_PATH/LUA_CPATH for running scripts from the checkout"
 	@echo "make test-all     the suite on Lua 5.4, 5.1, 5.2, 5.3 and LuaJIT"
 	@echo "make test-simd    the suite at every SIMD level this CPU has (LGRAD_SIMD)"
-	@echo "make cross        compile with the installed cross compilers (musl, aarch64, i686, mingw)"
+	@echo "make cross        compile with the installed cross compilers (musl, aarch64, i686, s390x, armhf, mingw)"
 	@echo "make test-flags   the suite built as LuaRocks builds (GNU mode, -march=native)"
 	@echo "make host         build and run the C host examples; host-valgrind under valgrind"
 	@echo "make sanitize     the suite against an ASan+UBSan build; valgrind: under memcheck"
@@ -218,12 +222,14 @@ test-flags: | check-busted
 	LGRAD_LUA=$(LUA) $(BUSTED) --lua=$(LUA) --cpath='./$(BUILD)/gnu/?.so'
 .PHONY: test-simd test-flags
 
-# Compile with each cross compiler installed (musl, aarch64, i686,
-# mingw-w64; docs/platforms.md), warnings as errors, and link the ELF ones
-# (a Windows DLL would need the target's Lua import library). Debian's
+# Compile with each cross compiler installed (musl, aarch64, i686, s390x,
+# armhf, mingw-w64; docs/platforms.md), warnings as errors, and link: the
+# ELF ones as usual, the Windows DLL against a stub lua54.dll, checking what
+# it imports and exports (tools/mingw_dll.sh). Debian's
 # luaconf.h includes the target's lua5.4-deb-multiarch.h: one is written
 # per target.
-CROSS_CC ?= musl-gcc aarch64-linux-gnu-gcc i686-linux-gnu-gcc x86_64-w64-mingw32-gcc
+CROSS_CC ?= musl-gcc aarch64-linux-gnu-gcc i686-linux-gnu-gcc s390x-linux-gnu-gcc \
+            arm-linux-gnueabihf-gcc x86_64-w64-mingw32-gcc
 cross:
 	@for cc in $(CROSS_CC); do \
 	  command -v $$cc >/dev/null || { echo "== $$cc: not installed, skipped"; continue; }; \
@@ -233,6 +239,7 @@ cross:
 	  echo "== $$cc ($$($$cc -dumpmachine)): make $$t"; \
 	  $(MAKE) --no-print-directory -s CC=$$cc BUILD=$$d LUA=lua5.4 \
 	    LUA_INC="-I/usr/include/lua5.4 -I$$d/include" CFLAGS=-Werror $$t || exit 1; \
+	  case $$cc in *mingw*) CC=$$cc tools/mingw_dll.sh $$d || exit 1;; esac; \
 	done
 .PHONY: cross
 

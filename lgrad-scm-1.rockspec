@@ -33,8 +33,6 @@ build = {
         "src/pool.c", "src/lua_threads.c", "src/lua_npy.c", "src/npy.c",
       },
       incdirs = { "src" },
-      -- lg.set_num_threads' worker threads (src/pool.c)
-      libraries = { "pthread" },
     },
     ["lgrad"] = "lua/lgrad/init.lua",
     ["lgrad.plot"] = "lua/lgrad/plot.lua",
@@ -43,6 +41,11 @@ build = {
     ["lgrad.optim"] = "lua/lgrad/optim.lua",
     ["lgrad.busted"] = "lua/lgrad/busted.lua",
     ["lgrad.raise"] = "lua/lgrad/raise.lua",
+  },
+  -- lg.set_num_threads' worker threads (src/pool.c): POSIX threads on Unix
+  -- (macOS included); on Windows (MinGW) Win32's own, no library needed.
+  platforms = {
+    unix = { modules = { ["lgrad.core"] = { libraries = { "pthread" } } } },
   },
   -- The C API headers for host programs (README.md, "Embedding"): they land in
   -- the rock's conf dir, `$(luarocks show --rock-dir lgrad)/conf`.

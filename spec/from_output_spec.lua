@@ -22,6 +22,20 @@ local REF64 = {
 local FN = { sigmoid = lg.sigmoid_backward_from_output, tanh = lg.tanh_backward_from_output }
 local NAMES = { "sigmoid", "tanh" }
 
+-- An interpreter doing its double arithmetic on the x87 (Debian's i386
+-- lua5.4) rounds each operation twice, to 64 bits then to 53, so the
+-- reference itself can be off in its last bit where a result lies within
+-- 2^-11 ulp of a halfway point (lgrad is built with SSE2 math: one rounding).
+-- Probed: 1 + (2^-53 + 2^-64) rounds up once, but to 1 twice (ties to even).
+local one, tiny = 1, 2 ^ -53 + 2 ^ -64
+local X87 = one + tiny == one
+-- there, a few references may be off by two roundings' last bits (the
+-- subtraction's and a product's): within 2 ulp
+local function near(a, b)
+  if a ~= a or b ~= b or a == b or math.abs(a) == inf or math.abs(b) == inf then return false end
+  return math.abs(a - b) <= math.max(2 ^ -51 * math.abs(b), 2 ^ -1073)
+end
+
 -- bit equality of two doubles (float32 values widened): NaN matches NaN,
 -- and zeros must have the same sign
 local function same_bits(a, b)
@@ -71,11 +85,18 @@ describe("backward from the saved output", function()
       local y, g = lg.tensor(ys, "float64"), lg.tensor(gs, "float64")
       local yv, gv = y:totable(), g:totable()   -- floats (Lua 5.3+: 0 is an integer)
       local got = FN[name](g, y):totable()
+      local off = 0
       for i = 1, n do
         local want = REF64[name](gv[i], yv[i])
-        assert(same_bits(got[i], want), ("%s: element %d: got %.17g, want %.17g"):format(name, i,
-          got[i], want))
+        if not same_bits(got[i], want) and X87 and near(got[i], want) then
+          off = off + 1
+        else
+          assert(same_bits(got[i], want), ("%s: element %d: got %.17g, want %.17g"):format(name, i,
+            got[i], want))
+        end
       end
+      -- double rounding hits only results within 2^-11 ulp of a halfway point
+      assert(off <= n / 100, off .. " results off by their last bits")
     end)
   end
 

@@ -58,6 +58,12 @@ describe("the rockspecs", function()
     end
   end)
 
+  it("link pthread on Unix only (Windows: src/pool.c uses Win32 threads)", function()
+    assert.is_nil(scm.build.modules["lgrad.core"].libraries)
+    assert.is_true(same({ unix = { modules = { ["lgrad.core"] = { libraries = { "pthread" } } } } },
+      scm.build.platforms))
+  end)
+
   it("test without the busted rock", function()
     assert.are.equal("command", scm.test.type)
     assert.is_nil(scm.test_dependencies)

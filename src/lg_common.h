@@ -22,9 +22,10 @@
 
 /* float and double arithmetic must round to float and double: the float32
  * kernels' round-to-integer trick and the seeded normals depend on it.
- * 32-bit x86's x87 keeps excess precision (FLT_EVAL_METHOD 2). */
+ * 32-bit x86's x87 keeps excess precision (FLT_EVAL_METHOD 2); s390x's
+ * GCC in ISO modes computes float in double (1). */
 #if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0
-#error "lgrad needs FLT_EVAL_METHOD == 0 (float math in float): on 32-bit x86 build with -msse2 -mfpmath=sse"
+#error "lgrad needs FLT_EVAL_METHOD == 0 (float math in float): on 32-bit x86 build with -msse2 -mfpmath=sse, on s390x (ISO modes) with -fexcess-precision=fast"
 #endif
 
 /* Element types. The numeric values are part of the C API (lgrad.h). */

@@ -80,6 +80,10 @@ LG_INTERNAL void lgL_pace(lua_State *L, size_t nbytes);
 LG_INTERNAL void lgL_charge(lua_State *L, lg_storage *st, size_t nbytes);
 /* Push a new contiguous tensor (elements uninitialised). */
 LG_INTERNAL lg_tensor *lgL_new(lua_State *L, lg_dtype dt, int ndim, const int64_t *size);
+/* Push a scratch userdata of count elements of esize bytes (at least one),
+ * freed by the collector so an error cannot leak it; the byte count is
+ * checked against SIZE_MAX (32-bit hosts): "NAME: tensor too large". */
+LG_INTERNAL void *lgL_scratch(lua_State *L, uint64_t count, size_t esize);
 /* Push a view sharing the storage of the tensor at idx (geometry copied;
  * the caller adjusts it). */
 LG_INTERNAL lg_tensor *lgL_view(lua_State *L, int idx);

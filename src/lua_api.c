@@ -76,7 +76,9 @@ static void check_geometry(lua_State *L, const char *fn, int dtype, int ndim,
   if (ndim < 0 || ndim > LG_MAXDIM)
     luaL_error(L, "%s: ndim %d out of range 0..%d", fn, ndim, LG_MAXDIM);
   if (ndim > 0 && shape == NULL) luaL_error(L, "%s: shape is NULL", fn);
-  if (lg_numel(ndim, shape, &n) != LG_OK)
+  /* Every element count and byte count must fit a size_t too (32-bit
+   * hosts), even for a view with zero strides. */
+  if (lg_numel(ndim, shape, &n) != LG_OK || (uint64_t)n > SIZE_MAX / sizeof(double))
     luaL_error(L, "%s: negative size or tensor too large", fn);
 }
 
@@ -110,6 +112,8 @@ lgrad_Tensor *lgrad_wrap(lua_State *L, void *data, int dtype, int ndim, const in
   } else if (!empty) {
     lg_numel(ndim, shape, &extent);
   }
+  if (!empty && (uint64_t)extent >= SIZE_MAX / lg_dtype_size(dtype))
+    luaL_error(L, "lgrad_wrap: strides reach too far");
   /* A buffer the finalizer releases counts toward collecting, as lgrad's
    * own blocks do; paced first, as a collection may raise, and then no
    * tensor exists yet. */

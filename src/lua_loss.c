@@ -228,7 +228,7 @@ static int64_t class_index(lua_State *L, const char *fn_single, double v, int64_
 
 /* Class-index targets for n samples into a scratch array (pushed). */
 static int64_t *index_targets(lua_State *L, int single, int64_t n, int64_t c, const loss_opts *o) {
-  int64_t *t = (int64_t *)lua_newuserdata(L, (size_t)(n > 0 ? n : 1) * sizeof(int64_t));
+  int64_t *t = (int64_t *)lgL_scratch(L, (uint64_t)(n > 0 ? n : 0), sizeof(int64_t));
   lg_tensor *y = lgL_test(L, ARG_Y);
   const char *s1 = single ? "" : NULL;
   int64_t i, len;

@@ -11,7 +11,7 @@
  * shape: a table of sizes (already checked by the Lua layer, checked again
  * here so no call can read past the string). */
 static int l_npy_decode(lua_State *L) {
-  size_t len, need, esize;
+  size_t len, esize;
   const char *s = luaL_checklstring(L, 1, &len);
   double off = lgL_checknumber(L, 2);
   const char *order = luaL_checkstring(L, 3);
@@ -37,10 +37,13 @@ static int l_npy_decode(lua_State *L) {
   esize = lg_dtype_size(dt);
   if (!(off >= 0) || off > (double)len || off != (double)(size_t)off)
     return lgL_argerror(L, 2, "offset outside the data");
-  need = (size_t)n * esize;
-  if ((size_t)off + need > len || need / esize != (size_t)n)
-    return lgL_argerror(L, 1, lua_pushfstring(L, "truncated: %d data bytes, %d needed",
-                                               (int)(len - (size_t)off), (int)need));
+  /* n * esize may not fit a size_t (32-bit hosts): compare in elements */
+  if ((uint64_t)n > (len - (size_t)off) / esize) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "truncated: %.0f data bytes, %.0f needed", (double)(len - (size_t)off),
+             (double)n * (double)esize);
+    return lgL_argerror(L, 1, msg);
+  }
   t = lgL_new(L, dt, nd, size);
   lgL_recheck(L);
   lg_copy_swapped(lgL_data(t), s + (size_t)off, (size_t)n, esize, big == lg_little_endian());

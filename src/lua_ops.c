@@ -336,7 +336,7 @@ static int reduce(lua_State *L, int op, int want_index, int index_only) {
   y = lgL_new(L, t->dtype, nd, size);
   if (want_index) {
     /* Scratch for 0-based positions, on the stack so an error cannot leak it. */
-    idx = (int64_t *)lua_newuserdata(L, (outer * inner > 0 ? outer * inner : 1) * sizeof(int64_t));
+    idx = (int64_t *)lgL_scratch(L, (uint64_t)outer * inner, sizeof(int64_t));
     ix = lgL_new(L, t->dtype, nd, size);
   }
   lgL_recheck(L);

@@ -430,6 +430,17 @@ static void alloc_block(lua_State *L, lg_tensor *t, int ndim, const int64_t *siz
   pace(L, m, 0, nbytes);
 }
 
+void *lgL_scratch(lua_State *L, uint64_t count, size_t esize) {
+  if (count > SIZE_MAX / esize) {
+    int self;
+    const char *name = running_name(L, &self);
+    char num[32];
+    snprintf(num, sizeof num, "%.0f", (double)count);
+    luaL_error(L, "%s: tensor too large (scratch of %s elements)", name ? name : "lgrad", num);
+  }
+  return lua_newuserdata(L, (size_t)(count > 0 ? count : 1) * esize);
+}
+
 /* Push a new tensor of the given geometry with freshly allocated storage.
  * The userdata is made safe (no storage) before anything can fail. */
 lg_tensor *lgL_new(lua_State *L, lg_dtype dt, int ndim, const int64_t *size) {

@@ -562,7 +562,7 @@ LG_MM(mm_f64, double)
 
 int lg_matmul(lg_dtype dt, size_t m, size_t k, size_t n, const void *a, const void *b,
               void *c) {
-  double *acc = (double *)malloc((n ? n : 1) * sizeof(double));
+  double *acc = n <= SIZE_MAX / sizeof(double) ? (double *)malloc((n ? n : 1) * sizeof(double)) : NULL;
   if (!acc) return LG_ENOMEM;
   if (dt == LG_F64) mm_f64(m, k, n, (const double *)a, (const double *)b, (double *)c, acc);
   else mm_f32(m, k, n, (const float *)a, (const float *)b, (float *)c, acc);
