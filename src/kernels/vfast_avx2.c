@@ -36,7 +36,7 @@
 /* vmath_avx2.h's forms replace vmath.h's in the kernels below (same
  * results within the ulp bounds, NaN/inf handled by the generic form) */
 #include "vmath_avx2.h"
-#define v_sigmoid(x) a2_sigmoid(x)
+#define VF_SIGMOID(x) a2_sigmoid(x)
 #define v_silu(x) a2_silu(x)
 #define v_expm1_neg(x) a2_expm1_neg(x)
 #ifdef A2_GELU_ERF
