@@ -98,6 +98,7 @@ help:
 	@echo "make fuzz         the Lua misuse fuzzer (FUZZ_N, FUZZ_SEED); fuzz-asan; fuzz-c (libFuzzer)"
 	@echo "make check-kernels  softmax/loss kernels against recorded PyTorch values"
 	@echo "make bench        kernel timings (beside PyTorch when installed), Lua per-call cost, an MLP step by lg.grad"
+	@echo "make bench-levels   the float32 activations at every SIMD level, interleaved in one run"
 	@echo "make bench-threads  1 thread against 2 (lg.set_num_threads), interleaved"
 	@echo "make deps         apt-get install the Debian packages (as root); deps-all for every Lua"
 	@echo "make clean        remove build/"
@@ -129,6 +130,15 @@ build/bench_kernels: bench/kernels.c bench/timing.h src/pool.c $(filter-out src/
 build/bench_threads: bench/threads.c bench/timing.h src/pool.c $(filter-out src/lua%,$(wildcard src/kernels/*.c)) $(HDR)
 	@mkdir -p build
 	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -pthread -DLG_SIMD_TESTABLE -Isrc -o $@ bench/threads.c src/pool.c $(wildcard src/kernels/*.c) -lm
+
+build/bench_levels: bench/levels.c bench/timing.h $(filter-out src/lua%,$(wildcard src/kernels/*.c)) $(HDR)
+	@mkdir -p build
+	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -DLG_SIMD_TESTABLE -Isrc -o $@ bench/levels.c $(wildcard src/kernels/*.c) -lm
+
+# the activations at every SIMD level, side by side in one run
+bench-levels: build/bench_levels
+	./build/bench_levels
+.PHONY: bench-levels
 
 bench-threads: build/bench_threads
 	./build/bench_threads

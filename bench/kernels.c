@@ -198,9 +198,10 @@ int main(int argc, char **argv)
   X = (float *)(((uintptr_t)xb + 63) & ~(uintptr_t)63);
   Y = (float *)(((uintptr_t)yb + 63) & ~(uintptr_t)63);
   G = (float *)(((uintptr_t)gb + 63) & ~(uintptr_t)63);
-  lv = lg_simd_best();
-  printf("lgrad kernels, float32, dispatch level %s; median of %d runs\n",
-         lg_simd_name(lv), REPS);
+  lv = lg_simd_level();   /* the best, or what LGRAD_SIMD asks for (as lgrad itself) */
+  printf("lgrad kernels, float32, SIMD level %s (best here: %s; LGRAD_SIMD=%s); median of %d "
+         "runs\n", lg_simd_name(lv), lg_simd_name(lg_simd_best()),
+         getenv("LGRAD_SIMD") ? getenv("LGRAD_SIMD") : "", REPS);
   printf("%-22s %-13s %7s %9s %8s %8s %9s %8s\n", "op", "shape", "threads", "ns/elem", "GB/s",
          "x memcpy", "torch ns", "speedup");
   row("memcpy", NULL, 0, K_COPY, 1, 1000000, 8);
@@ -247,8 +248,9 @@ int main(int argc, char **argv)
   }
   THREADS = 1;
   if (lv > 0) {
+    int top = lv;
     printf("\nsame rows at lower dispatch levels (ns/elem):\n");
-    for (lv = lg_simd_best() - 1; lv >= 0; lv--) {
+    for (lv = top - 1; lv >= 0; lv--) {
       lg_simd_set_level(lv);
       printf("[%s]\n", lg_simd_name(lv));
       row("relu", "relu", 0, K_ACT, 1, 1000000, 8);
@@ -265,7 +267,7 @@ int main(int argc, char **argv)
       row("softmax", NULL, 0, K_SOFTMAX, 65536, 10, 8);
       row("cross_entropy_fb", NULL, 0, K_CE, 4096, 1000, 8);
     }
-    lg_simd_set_level(LG_SIMD_AUTO);
+    lg_simd_set_level(top);
   }
   free(xb); free(yb); free(gb); free(T);
   return 0;

@@ -33,6 +33,15 @@
 #pragma GCC target("avx2,fma")
 #endif
 #include "vmath.h"
+/* vmath_avx2.h's forms replace vmath.h's in the kernels below (same
+ * results within the ulp bounds, NaN/inf handled by the generic form) */
+#include "vmath_avx2.h"
+#define VF_SIGMOID(x) a2_sigmoid(x)
+#define v_silu(x) a2_silu(x)
+#define v_expm1_neg(x) a2_expm1_neg(x)
+#ifdef A2_GELU_ERF
+#define v_gelu_erf(x) a2_gelu_erf(x)
+#endif
 #define V_HSUM_D(v) vf_hsum4((__m256d)(v))
 #define V_STREAM(p, v) _mm256_stream_ps((p), (__m256)(v))   /* p 32-byte aligned */
 #define V_SFENCE() _mm_sfence()

@@ -517,32 +517,34 @@ static const float lg_gelu_S[8][16] __attribute__((aligned(64))) = {
   { 0.00324443681f, 0.000382221566f, 6.39927894e-05f, 1.41216851e-05f, 3.86922511e-06f, 1.25723284e-06f, 4.67924224e-07f, 1.94310644e-07f, 8.82468072e-08f, 4.31627463e-08f, 2.24662351e-08f, 1.23272539e-08f, 7.07695236e-09f, 4.22498481e-09f, 2.6099809e-09f, 0.0f },
   { -0.00105746812f, -0.000104770123f, -1.4825273e-05f, -2.79368214e-06f, -6.61663023e-07f, -1.88142465e-07f, -6.1986313e-08f, -2.30234267e-08f, -9.43885237e-09f, -4.20119228e-09f, -2.00419792e-09f, -1.01425424e-09f, -5.3996263e-10f, -3.00393987e-10f, -1.73748099e-10f, 0.0f }
 };
-LG_ALWAYS_INLINE lg_vf v_gelu_tab(int j, lg_vi k)
+/* lo8 (a constant): every lane's k is below 8, so at 8 lanes one
+ * single-source permute does (the AVX2 level checks that per vector) */
+LG_ALWAYS_INLINE lg_vf v_gelu_tab(int j, lg_vi k, int lo8)
 {
   lg_vf t0, t1;
 #if LG_VW == 16
   memcpy(&t0, lg_gelu_S[j], sizeof t0);
-  (void)t1;
+  (void)t1; (void)lo8;
   return __builtin_shuffle(t0, k);
 #else
   memcpy(&t0, lg_gelu_S[j], sizeof t0);
+  if (lo8) return __builtin_shuffle(t0, k);
   memcpy(&t1, lg_gelu_S[j] + LG_VW, sizeof t1);
   return __builtin_shuffle(t0, t1, k);
 #endif
 }
-LG_ALWAYS_INLINE lg_vf v_gelu_erf(lg_vf x)
+LG_ALWAYS_INLINE lg_vf v_gelu_erf_k(lg_vf x, lg_vf a, lg_vi k, int lo8)
 {
-  lg_vf a = V_MIN(v_set(15.5f), v_abs(x)), ah, al, lo, w, t, n, r, p, u, S, y;
-  lg_vi k = __builtin_convertvector(a, lg_vi);   /* shuffle takes k mod 16 (NaN: any k) */
+  lg_vf ah, al, lo, w, t, n, r, p, u, S, y;
   u = a - (__builtin_convertvector(k, lg_vf) + 0.5f);
-  S = v_gelu_tab(7, k);
-  S = S * u + v_gelu_tab(6, k);
-  S = S * u + v_gelu_tab(5, k);
-  S = S * u + v_gelu_tab(4, k);
-  S = S * u + v_gelu_tab(3, k);
-  S = S * u + v_gelu_tab(2, k);
-  S = S * u + v_gelu_tab(1, k);
-  S = S * u + v_gelu_tab(0, k);
+  S = v_gelu_tab(7, k, lo8);
+  S = S * u + v_gelu_tab(6, k, lo8);
+  S = S * u + v_gelu_tab(5, k, lo8);
+  S = S * u + v_gelu_tab(4, k, lo8);
+  S = S * u + v_gelu_tab(3, k, lo8);
+  S = S * u + v_gelu_tab(2, k, lo8);
+  S = S * u + v_gelu_tab(1, k, lo8);
+  S = S * u + v_gelu_tab(0, k, lo8);
   ah = (lg_vf)((lg_vi)a & (int32_t)0xfffff000);
   al = a - ah;
   lo = (2.0f * ah) * al + al * al;
@@ -560,6 +562,12 @@ LG_ALWAYS_INLINE lg_vf v_gelu_erf(lg_vf x)
   p = p * (r * r) + r + 1.0f;
   y = v_scale2(v_sel(x < 0.0f, x, v_set(1.0f)) * (p * S), n);
   return v_sel(x < 0.0f, y, x - a * y);
+}
+LG_ALWAYS_INLINE lg_vf v_gelu_erf(lg_vf x)
+{
+  lg_vf a = V_MIN(v_set(15.5f), v_abs(x));
+  lg_vi k = __builtin_convertvector(a, lg_vi);   /* shuffle takes k mod 16 (NaN: any k) */
+  return v_gelu_erf_k(x, a, k, 0);
 }
 #else   /* portable level (and clang): the double-lane form above */
 LG_ALWAYS_INLINE lg_vf v_gelu_erf(lg_vf x)
