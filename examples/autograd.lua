@@ -74,36 +74,9 @@ ex.table({ "parameter", "shape", "|lg.grad - by hand|", "|lg.grad - numeric|" },
 print()
 
 -- 2. Training --------------------------------------------------------------
--- XOR: four noisy clusters at (+-1, +-1); class 2 where x and y differ in sign.
-local function xor_data(n)
-  lg.seed(2)
-  local P, labels = lg.randn(n, 2, DT) * 0.25, {}
-  for i = 1, n do
-    local sx, sy = (i % 2 == 0) and 1 or -1, (math.floor(i / 2) % 2 == 0) and 1 or -1
-    P:set(i, 1, P:get(i, 1) + sx)
-    P:set(i, 2, P:get(i, 2) + sy)
-    labels[i] = sx * sy > 0 and 1 or 2
-  end
-  return P, labels
-end
-
--- Two spirals, each turning 1.25 times out to radius 2, with a little noise.
-local function spiral_data(n)
-  lg.seed(3)
-  local P, labels = lg.zeros(n, 2, DT), {}
-  local noise = lg.randn(n, 2, DT) * 0.04
-  local half = math.floor(n / 2)
-  for i = 1, n do
-    local c = i <= half and 1 or 2
-    local t = ((i - 1) % half) / half
-    local a = t * 1.25 * 2 * math.pi + (c == 2 and math.pi or 0)
-    local r = 0.2 + 1.8 * t
-    P:set(i, 1, r * math.cos(a) + noise:get(i, 1))
-    P:set(i, 2, r * math.sin(a) + noise:get(i, 2))
-    labels[i] = c
-  end
-  return P, labels
-end
+-- XOR and two spirals: examples/common.lua.
+local function xor_data(n) return ex.xor_data(lg, n, DT) end
+local function spiral_data(n) return ex.spiral_data(lg, n, DT) end
 
 local function predict(layers, P)
   local _, idx = forward(layers, P):max(2)

@@ -67,4 +67,37 @@ function M.list(t, fmt)
   return table.concat(parts, ", ")
 end
 
+-- The two data sets nonlinearity.lua and autograd.lua train on, seeded:
+-- n points [n, 2] of dtype dt and their 1-based classes.
+-- XOR: four noisy clusters at (+-1, +-1); class 2 where x and y differ in sign.
+function M.xor_data(lg, n, dt)
+  lg.seed(2)
+  local P, y = lg.randn(n, 2, dt) * 0.25, {}
+  for i = 1, n do
+    local sx, sy = (i % 2 == 0) and 1 or -1, (math.floor(i / 2) % 2 == 0) and 1 or -1
+    P:set(i, 1, P:get(i, 1) + sx)
+    P:set(i, 2, P:get(i, 2) + sy)
+    y[i] = sx * sy > 0 and 1 or 2
+  end
+  return P, y
+end
+
+-- Two spirals, each turning 1.25 times out to radius 2, with a little noise.
+function M.spiral_data(lg, n, dt)
+  lg.seed(3)
+  local P, y = lg.zeros(n, 2, dt), {}
+  local noise = lg.randn(n, 2, dt) * 0.04
+  local half = math.floor(n / 2)
+  for i = 1, n do
+    local c = i <= half and 1 or 2
+    local t = ((i - 1) % half) / half
+    local a = t * 1.25 * 2 * math.pi + (c == 2 and math.pi or 0)
+    local r = 0.2 + 1.8 * t
+    P:set(i, 1, r * math.cos(a) + noise:get(i, 1))
+    P:set(i, 2, r * math.sin(a) + noise:get(i, 2))
+    y[i] = c
+  end
+  return P, y
+end
+
 return M

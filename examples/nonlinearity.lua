@@ -32,37 +32,9 @@ print(("  with relu between them, x W + b is off by up to %.2f: the layers no lo
 print()
 
 -- 2. Data ------------------------------------------------------------------
--- XOR: four noisy clusters at (+-1, +-1); class 2 where x and y differ in sign.
-local function xor_data(n)
-  lg.seed(2)
-  local P, y = lg.randn(n, 2, DT) * 0.25, {}
-  for i = 1, n do
-    local sx, sy = (i % 2 == 0) and 1 or -1, (math.floor(i / 2) % 2 == 0) and 1 or -1
-    P:set(i, 1, P:get(i, 1) + sx)
-    P:set(i, 2, P:get(i, 2) + sy)
-    y[i] = sx * sy > 0 and 1 or 2
-  end
-  return P, y
-end
-
--- Two spirals, each turning 1.25 times out to radius 2, with a little noise.
-local function spiral_data(n)
-  lg.seed(3)
-  local P, y = lg.zeros(n, 2, DT), {}
-  local noise = lg.randn(n, 2, DT) * 0.04
-  local half = math.floor(n / 2)
-  for i = 1, n do
-    local c = i <= half and 1 or 2
-    local k = (i - 1) % half
-    local t = k / half
-    local a = t * 1.25 * 2 * math.pi + (c == 2 and math.pi or 0)
-    local rr = 0.2 + 1.8 * t
-    P:set(i, 1, rr * math.cos(a) + noise:get(i, 1))
-    P:set(i, 2, rr * math.sin(a) + noise:get(i, 2))
-    y[i] = c
-  end
-  return P, y
-end
+-- XOR and two spirals: examples/common.lua.
+local function xor_data(n) return ex.xor_data(lg, n, DT) end
+local function spiral_data(n) return ex.spiral_data(lg, n, DT) end
 
 -- 3. Models -----------------------------------------------------------------
 -- Parameters are float64 tensors; forward returns the logits.
