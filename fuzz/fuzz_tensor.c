@@ -273,17 +273,38 @@ static void check_reduce(src_t *s) {
   for (o = 0; o < outer; o++)
     for (j = 0; j < inner; j++) {
       double acc = (op == LG_SUM || op == LG_MEAN) ? 0 : lg_get(dt, x, (int64_t)(o * n * inner + j));
+      /* sums: lgrad's compensated ones are nearer the exact sum than the
+       * naive acc; accl is it in long double, accn by Neumaier's method
+       * (exact for these few terms unless they overflow) */
+      long double accl = 0;
+      double accn = 0, comp = 0;
       int64_t at = 0;
       int nan = 0;
       for (i = 0; i < n; i++) {
         double v = lg_get(dt, x, (int64_t)((o * n + i) * inner + j));
+        accl += v;
+        {
+          double t = accn + v;
+          comp += fabs(accn) >= fabs(v) ? (accn - t) + v : (v - t) + accn;
+          accn = t;
+        }
         if (op == LG_SUM || op == LG_MEAN) acc += v;
         else if (!nan && (v != v || (op == LG_MAX ? v > acc : v < acc))) {
           acc = v; at = (int64_t)i; nan = v != v;
         }
       }
-      if (op == LG_MEAN) acc /= (double)n;
-      if (!same(lg_get(dt, y, (int64_t)(o * inner + j)), acc, dt)) die("reduce %d", op);
+      accn += comp;
+      if (op == LG_MEAN) {
+        acc /= (double)n;
+        accl /= (long double)n;
+        accn /= (double)n;
+      }
+      {
+        double got = lg_get(dt, y, (int64_t)(o * inner + j));
+        int sum = op == LG_SUM || op == LG_MEAN;
+        if (!same(got, acc, dt) && !(sum && (same(got, (double)accl, dt) || same(got, accn, dt))))
+          die("reduce %d", op);
+      }
       if ((op == LG_MAX || op == LG_MIN) && idx[o * inner + j] != at) die("reduce index");
     }
   free(x);
