@@ -20,12 +20,15 @@ STD        ?= -std=c99
 MACHINE    := $(shell $(CC) -dumpmachine 2>/dev/null)
 FPFLAGS    := -ffp-contract=off $(if $(filter i386-% i486-% i586-% i686-%,$(MACHINE)),-msse2 -mfpmath=sse) \
               $(if $(filter s390%,$(MACHINE)),-fexcess-precision=fast)
+# The SIMD levels of this compiler's architecture (src/simd/simd.h),
+# lowest first: the make targets that run every level loop over these.
+SIMD_LEVELS := $(if $(filter aarch64-%,$(MACHINE)),portable neon,portable avx2 avx512)
 CFLAGS_ALL = $(STD) $(OPT) $(WARN) $(FPFLAGS) -pthread -fPIC -fvisibility=hidden -Isrc $(LUA_INC) $(CFLAGS)
 LDFLAGS_ALL = -shared -pthread $(LDFLAGS)
 
-SRC  = $(wildcard src/*.c) $(wildcard src/kernels/*.c)
+SRC  = $(wildcard src/*.c) $(wildcard src/*/*.c)
 OBJ  = $(patsubst src/%.c,$(BUILD)/%.o,$(SRC))
-HDR  = $(wildcard src/*.h) $(wildcard src/kernels/*.h)
+HDR  = $(wildcard src/*.h) $(wildcard src/*/*.h)
 CORE = $(BUILD)/lgrad/core.so
 
 # Run scripts from the checkout: `eval $(make -s env)`.
@@ -97,48 +100,141 @@ help:
 	@echo "make sanitize     the suite against an ASan+UBSan build; valgrind: under memcheck"
 	@echo "make fuzz         the Lua misuse fuzzer (FUZZ_N, FUZZ_SEED); fuzz-asan; fuzz-c (libFuzzer)"
 	@echo "make check-kernels  softmax/loss kernels against recorded PyTorch values"
+	@echo "make check-kernels-qemu  the kernel checks cross-built for aarch64, under qemu at portable and neon"
+	@echo "make ulp-all-qemu   every ULP_STRIDE-th float32 (default 61) at aarch64's levels under qemu"
+	@echo "make bench-qemu     the bench programs for aarch64 under qemu (timings mean nothing there)"
 	@echo "make bench        kernel timings (beside PyTorch when installed), Lua per-call cost, an MLP step by lg.grad"
 	@echo "make bench-levels   the float32 activations at every SIMD level, interleaved in one run"
+	@echo "make bench-torch    the kernels at LEVEL=avx2 (portable, avx512) beside PyTorch, interleaved in one process"
 	@echo "make bench-threads  1 thread against 2 (lg.set_num_threads), interleaved"
 	@echo "make deps         apt-get install the Debian packages (as root); deps-all for every Lua"
 	@echo "make clean        remove build/"
 
 # Kernel checks in plain C (no Lua): softmax family and losses against
 # recorded PyTorch values and long-double formulas.
-VFAST = $(wildcard src/kernels/vfast*.c)
-build/smx_check: tools/smx_check.c tools/smx_ulp.h tools/simd_env.h tools/smx_cases.h tools/smx_case.h src/kernels/softmax.c src/kernels/loss.c $(VFAST) $(HDR)
+VFAST = $(wildcard src/simd/*.c)
+# every kernel and the SIMD levels, no Lua (the C benchmarks link these)
+KERN  = $(wildcard src/kernels/*.c) $(VFAST)
+build/smx_check: test/smx_check.c test/smx_ulp.h test/simd_env.h test/smx_cases.h test/smx_case.h src/kernels/softmax.c src/kernels/loss.c $(VFAST) $(HDR)
 	@mkdir -p build
-	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -DLG_SIMD_TESTABLE -Isrc -o $@ tools/smx_check.c src/kernels/softmax.c src/kernels/loss.c $(VFAST) -lm
+	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -DLG_SIMD_TESTABLE -Isrc -o $@ test/smx_check.c src/kernels/softmax.c src/kernels/loss.c $(VFAST) -lm
 
-check-kernels: build/smx_check
-	@for l in portable avx2 avx512; do LG_SIMD=$$l ./build/smx_check || exit 1; done
-	$(MAKE) --no-print-directory -C tools check-simd
+# The same checks built with the lane-by-lane conversions GCC 8 gets
+# (vmath.h, V_CVT).
+build/smx_check_gcc8: test/smx_check.c test/smx_ulp.h test/simd_env.h test/smx_cases.h test/smx_case.h src/kernels/softmax.c src/kernels/loss.c $(VFAST) $(HDR)
+	@mkdir -p build
+	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -DLG_SIMD_TESTABLE -DLG_NO_CONVERTVECTOR -Isrc -o $@ test/smx_check.c src/kernels/softmax.c src/kernels/loss.c $(VFAST) -lm
+
+check-kernels: build/smx_check build/smx_check_gcc8
+	@for l in $(SIMD_LEVELS); do LG_SIMD=$$l ./build/smx_check || exit 1; done
+	@for l in $(SIMD_LEVELS); do LG_SIMD=$$l ./build/smx_check_gcc8 > build/smx_check_gcc8.$$l.txt || { cat build/smx_check_gcc8.$$l.txt; exit 1; }; done
+	@echo "smx_check with GCC 8's vector conversions (LG_NO_CONVERTVECTOR): ok at $(SIMD_LEVELS)"
+	$(MAKE) --no-print-directory -C test check-simd
 .PHONY: check-kernels
 
-# Fast float32 kernels (src/kernels/vfast.c): GCC prints an unsilenceable
+# The same kernel checks for another architecture (docs/platforms.md),
+# cross-built and run under qemu-user at each of its levels: smx_check and
+# act_ulp per level, simd_check across them. act_ulp takes every
+# QEMU_SPARSE-th sample there (long double is software quad precision on
+# aarch64: the full sample would take most of an hour under qemu).
+# `make ulp-all-qemu` sweeps every ULP_STRIDE-th float32 bit pattern.
+QEMU_TRIPLET ?= aarch64-linux-gnu
+QEMU_LEVELS  ?= portable neon
+QEMU_RUN     ?= qemu-aarch64 -L /usr/$(QEMU_TRIPLET)
+QEMU_SPARSE  ?= 16
+ULP_STRIDE   ?= 61
+QB     = build/cross/$(QEMU_TRIPLET)-check
+QCC    = $(QEMU_TRIPLET)-gcc
+QFLAGS = -std=c99 $(OPT) $(WARN) -Werror -Wno-psabi -DLG_SIMD_TESTABLE -Isrc
+QACT   = src/kernels/activation.c $(VFAST)
+$(QB)/smx_check: test/smx_check.c test/smx_ulp.h test/simd_env.h test/smx_cases.h test/smx_case.h src/kernels/softmax.c src/kernels/loss.c $(VFAST) $(HDR)
+	@mkdir -p $(QB)
+	$(QCC) $(QFLAGS) -o $@ test/smx_check.c src/kernels/softmax.c src/kernels/loss.c $(VFAST) -lm
+$(QB)/simd_check: test/simd_check.c $(QACT) $(HDR)
+	@mkdir -p $(QB)
+	$(QCC) $(QFLAGS) -o $@ test/simd_check.c $(QACT) -lm
+$(QB)/act_ulp: test/act_ulp.c test/simd_env.h $(QACT) $(HDR)
+	@mkdir -p $(QB)
+	$(QCC) $(QFLAGS) -o $@ test/act_ulp.c $(QACT) -lm
+$(QB)/ulp_all: test/ulp_all.c $(VFAST) $(HDR)
+	@mkdir -p $(QB)
+	$(QCC) $(QFLAGS) -pthread -o $@ test/ulp_all.c $(VFAST) -lm
+
+check-kernels-qemu: $(QB)/smx_check $(QB)/simd_check $(QB)/act_ulp
+	@for l in $(QEMU_LEVELS); do echo "== $(QEMU_TRIPLET) under qemu at LG_SIMD=$$l: smx_check, act_ulp"; \
+	  LG_SIMD=$$l $(QEMU_RUN) $(QB)/smx_check > $(QB)/smx_check-$$l.txt \
+	    || { cat $(QB)/smx_check-$$l.txt; exit 1; }; \
+	  LG_SIMD=$$l ACT_ULP_SPARSE=$(QEMU_SPARSE) $(QEMU_RUN) $(QB)/act_ulp > $(QB)/act_ulp-$$l.txt \
+	    || { cat $(QB)/act_ulp-$$l.txt; exit 1; }; \
+	  for t in smx_check act_ulp; do \
+	    head -1 $(QB)/$$t-$$l.txt | grep -qx "dispatch level: $$l" || { echo "$$t: not at $$l"; exit 1; }; \
+	    tail -1 $(QB)/$$t-$$l.txt; done; \
+	done
+	$(QEMU_RUN) $(QB)/simd_check
+
+ulp-all-qemu: $(QB)/ulp_all
+	$(QEMU_RUN) $(QB)/ulp_all -1 $(ULP_STRIDE)
+
+# make bench's programs for aarch64, run under qemu-user: they build, run
+# and give the right numbers there, but the timings are the emulator's
+# (each NEON operation a sequence of host instructions) and say nothing
+# about any ARM CPU. bench.lua runs with Debian's arm64 Lua
+# (tools/foreign.sh) on make cross's aarch64 build.
+$(QB)/bench_kernels: bench/kernels.c bench/timing.h src/core/pool.c $(KERN) $(HDR)
+	@mkdir -p $(QB)
+	$(QCC) $(QFLAGS) -pthread -o $@ bench/kernels.c src/core/pool.c $(KERN) -lm
+$(QB)/bench_levels: bench/levels.c bench/timing.h $(KERN) $(HDR)
+	@mkdir -p $(QB)
+	$(QCC) $(QFLAGS) -o $@ bench/levels.c $(KERN) -lm
+$(QB)/floor.so: bench/floor.c
+	@mkdir -p $(QB)
+	$(QCC) -std=c99 $(OPT) $(WARN) -fPIC -shared -I/usr/include/lua5.4 \
+	  -Ibuild/cross/$(QEMU_TRIPLET)-gcc/include -o $@ $< -lm
+# make cross first: it writes the multiarch header floor.so needs, and core.so
+bench-qemu: $(QB)/bench_kernels $(QB)/bench_levels
+	$(MAKE) --no-print-directory cross CROSS_CC=$(QCC)
+	$(MAKE) --no-print-directory $(QB)/floor.so
+	@echo "== timings under qemu-user emulation: they mean nothing for a real $(QEMU_TRIPLET) CPU"
+	$(QEMU_RUN) $(QB)/bench_kernels
+	$(QEMU_RUN) $(QB)/bench_levels 3
+	LGRAD_FLOOR_DIR=$(QB) tools/foreign.sh arm64 build/cross/$(QEMU_TRIPLET)-gcc --run bench/bench.lua
+.PHONY: check-kernels-qemu ulp-all-qemu bench-qemu
+
+# Fast float32 kernels (src/simd/*.c): GCC prints an unsilenceable
 # ABI note for the always-inlined 64-byte vector helpers; the ABI is never
 # used (nothing with those types crosses a call).
-build/kernels/vfast_portable.o build/kernels/vfast_avx2.o build/kernels/vfast_avx512.o: CFLAGS += -Wno-psabi
+$(patsubst src/%.c,$(BUILD)/%.o,$(VFAST)): CFLAGS += -Wno-psabi
 
 # Benchmark (docs/speed.md): kernels timed from C, PyTorch alongside when
 # /usr/bin/python3 has torch (optional), then the per-call cost from Lua.
-build/bench_kernels: bench/kernels.c bench/timing.h src/pool.c $(filter-out src/lua%,$(wildcard src/kernels/*.c)) $(HDR)
+build/bench_kernels: bench/kernels.c bench/timing.h src/core/pool.c $(KERN) $(HDR)
 	@mkdir -p build
-	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -pthread -DLG_SIMD_TESTABLE -Isrc -o $@ bench/kernels.c src/pool.c $(wildcard src/kernels/*.c) -lm
+	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -pthread -DLG_SIMD_TESTABLE -Isrc -o $@ bench/kernels.c src/core/pool.c $(KERN) -lm
 
 # 1 thread against 2, interleaved pairs (lg.set_num_threads; docs/speed.md).
-build/bench_threads: bench/threads.c bench/timing.h src/pool.c $(filter-out src/lua%,$(wildcard src/kernels/*.c)) $(HDR)
+build/bench_threads: bench/threads.c bench/timing.h src/core/pool.c $(KERN) $(HDR)
 	@mkdir -p build
-	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -pthread -DLG_SIMD_TESTABLE -Isrc -o $@ bench/threads.c src/pool.c $(wildcard src/kernels/*.c) -lm
+	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -pthread -DLG_SIMD_TESTABLE -Isrc -o $@ bench/threads.c src/core/pool.c $(KERN) -lm
 
-build/bench_levels: bench/levels.c bench/timing.h $(filter-out src/lua%,$(wildcard src/kernels/*.c)) $(HDR)
+build/bench_levels: bench/levels.c bench/timing.h $(KERN) $(HDR)
 	@mkdir -p build
-	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -DLG_SIMD_TESTABLE -Isrc -o $@ bench/levels.c $(wildcard src/kernels/*.c) -lm
+	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -DLG_SIMD_TESTABLE -Isrc -o $@ bench/levels.c $(KERN) -lm
 
 # the activations at every SIMD level, side by side in one run
 bench-levels: build/bench_levels
 	./build/bench_levels
 .PHONY: bench-levels
+
+# lgrad's kernels at one level beside PyTorch, in one process on the same
+# buffers (bench/torch_levels.py; needs /usr/bin/python3 with torch)
+build/ktorch.so: bench/ktorch.c $(KERN) $(HDR)
+	@mkdir -p build
+	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -fPIC -shared -fvisibility=hidden -DLG_SIMD_TESTABLE -Isrc -o $@ bench/ktorch.c $(KERN) -lm
+
+LEVEL ?= avx2
+bench-torch: build/ktorch.so
+	/usr/bin/python3 bench/torch_levels.py $(LEVEL)
+.PHONY: bench-torch
 
 bench-threads: build/bench_threads
 	./build/bench_threads
@@ -164,18 +260,31 @@ build/host/%: examples/host/%.c src/lgrad.h src/lgrad_kernels.h $(CORE)
 	$(CC) -std=c99 $(OPT) $(WARN) -Isrc $(LUA_INC) -DLGRAD_LUA_DIR='"$(CURDIR)/lua"' -o $@ $< \
 	  -Lbuild/lgrad -l:core.so -Wl,-rpath,'$(CURDIR)/build/lgrad' $(LUA_LIB) -lm -lpthread
 
+# The kernels alone, in a program with no Lua (lgrad_kernels.h).
+KERN_PUB = src/lgrad_kernels.c $(KERN)
+HOST_BIN  += build/host/nolua
+build/host/nolua: examples/host/nolua.c $(KERN_PUB) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 $(OPT) $(WARN) -Wno-psabi -Isrc -o $@ $< $(KERN_PUB) -lm
+
 host: $(HOST_BIN) check-globals
 	@for p in $(HOST_BIN); do echo "== $$p"; ./$$p || exit 1; done
 
 VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all
+# helgrind runs with glibc's thread-stack cache off: a pool thread's stack
+# (and its TLS block) reused by a pthread_create in another lua_State's thread
+# is guarded by a lock inside glibc helgrind cannot see, so it reports a race
+# that is not ours (seen once in CI; valgrind's no-nptl-pthread-stackcache
+# hint no longer works on glibc 2.34+).
 host-valgrind: $(HOST_BIN)
 	@for p in $(HOST_BIN); do echo "== valgrind $$p"; $(VALGRIND) ./$$p || exit 1; done
 	@echo "== helgrind build/host/threads (data races between the states)"
-	@valgrind -q --tool=helgrind --error-exitcode=1 ./build/host/threads
+	@GLIBC_TUNABLES=glibc.pthread.stack_cache_size=0 \
+	  valgrind -q --tool=helgrind --error-exitcode=1 ./build/host/threads
 
 # No writable global variables in the shared object (crt's own excepted):
 # lua_States in different threads must share nothing. The one exception,
-# lg_vf_cur, is the SIMD table, chosen once (src/kernels/vfast.h).
+# lg_vf_cur, is the SIMD table, chosen once (src/simd/simd.h).
 check-globals: $(CORE)
 	@if objdump -t $(CORE) | grep -E ' O \.(data|bss)[[:space:]]' | \
 	  grep -vE ' (completed\.[0-9]+|__dso_handle|__TMC_END__|lg_vf_cur)$$'; then \
@@ -210,7 +319,7 @@ deps-all:
 # says which is best), ~20 s each: in .ci/run, not in `make test`.
 test-simd: $(CORE) | check-busted
 	@best=$$($(LUA) -e 'io.write(require("lgrad.core").simd())') && \
-	for l in portable avx2 avx512; do echo "== LGRAD_SIMD=$$l"; \
+	for l in $(SIMD_LEVELS); do echo "== LGRAD_SIMD=$$l"; \
 	  LGRAD_SIMD=$$l LGRAD_LUA=$(LUA) $(BUSTED) --lua=$(LUA) --cpath='./$(BUILD)/?.so' || exit 1; \
 	  [ $$l = $$best ] && break; done
 

@@ -23,26 +23,31 @@ build = {
   modules = {
     ["lgrad.core"] = {
       sources = {
-        "src/lua_core.c", "src/lua_tensor.c", "src/lua_ops.c",
-        "src/lua_act.c", "src/tensor.c", "src/rng.c",
-        "src/lua_softmax.c", "src/lua_loss.c",
-        "src/kernels/activation.c", "src/kernels/softmax.c", "src/kernels/loss.c",
-        "src/kernels/vfast.c", "src/kernels/vfast_portable.c", "src/kernels/vfast_avx2.c",
-        "src/kernels/vfast_avx512.c",
-        "src/lua_api.c", "src/lgrad_kernels.c",
-        "src/pool.c", "src/lua_threads.c", "src/lua_npy.c", "src/npy.c",
+        "src/core/npy.c", "src/core/pool.c", "src/core/rng.c", "src/core/storage.c",
+        "src/core/tensor.c",
+        "src/kernels/activation.c", "src/kernels/loss.c", "src/kernels/softmax.c",
+        "src/simd/dispatch.c", "src/simd/level_avx2.c", "src/simd/level_avx512.c",
+        "src/simd/level_neon.c", "src/simd/level_portable.c",
+        "src/lua/lua_act.c", "src/lua/lua_api.c", "src/lua/lua_args.c", "src/lua/lua_core.c",
+        "src/lua/lua_loss.c", "src/lua/lua_npy.c", "src/lua/lua_ops.c", "src/lua/lua_softmax.c",
+        "src/lua/lua_storage.c", "src/lua/lua_tensor.c", "src/lua/lua_threads.c",
+        "src/lgrad_kernels.c",
       },
       incdirs = { "src" },
     },
     ["lgrad"] = "lua/lgrad/init.lua",
-    ["lgrad.plot"] = "lua/lgrad/plot.lua",
+    ["lgrad.plot"] = "lua/lgrad/plot/init.lua",
+    ["lgrad.plot.util"] = "lua/lgrad/plot/util.lua",
+    ["lgrad.plot.svg"] = "lua/lgrad/plot/svg.lua",
+    ["lgrad.plot.charts"] = "lua/lgrad/plot/charts.lua",
+    ["lgrad.plot.text"] = "lua/lgrad/plot/text.lua",
     ["lgrad.check"] = "lua/lgrad/check.lua",
     ["lgrad.autograd"] = "lua/lgrad/autograd.lua",
     ["lgrad.optim"] = "lua/lgrad/optim.lua",
     ["lgrad.busted"] = "lua/lgrad/busted.lua",
     ["lgrad.raise"] = "lua/lgrad/raise.lua",
   },
-  -- lg.set_num_threads' worker threads (src/pool.c): POSIX threads on Unix
+  -- lg.set_num_threads' worker threads (src/core/pool.c): POSIX threads on Unix
   -- (macOS included); on Windows (MinGW) Win32's own, no library needed.
   platforms = {
     unix = { modules = { ["lgrad.core"] = { libraries = { "pthread" } } } },

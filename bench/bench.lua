@@ -10,7 +10,9 @@ local REPS, N = 15, 200000
 -- The floor (bench/floor.c, built by make bench): the least any binding
 -- does for a 3-element call. Each row times lgrad and the floor in turn,
 -- 15 times, and gives the medians and the median of the 15 ratios.
-package.cpath = "./build/?.so;" .. package.cpath
+-- LGRAD_FLOOR_DIR: where floor.so is (another architecture's build:
+-- make bench-qemu), else build/.
+package.cpath = (os.getenv("LGRAD_FLOOR_DIR") or "./build") .. "/?.so;" .. package.cpath
 local okf, floor = pcall(require, "floor")
 local x = lg.tensor({0.5, -1, 2}, "float32")
 local out = lg.tensor({0, 0, 0}, "float32")

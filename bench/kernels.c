@@ -4,7 +4,7 @@
  * Each row: median over REPS runs of the ns per element, GB/s (bytes read
  * + written), ratio to a (1-thread) memcpy of the same bytes measured in
  * this run, the PyTorch figure and torch/lgrad (> 1: lgrad faster). Rows
- * with threads > 1 split the call over a pool (src/pool.h) as the binding
+ * with threads > 1 split the call over a pool (src/core/pool.h) as the binding
  * does after lg.set_num_threads(n); PyTorch then runs with as many. */
 #define _POSIX_C_SOURCE 199309L
 #include <stdint.h>
@@ -16,8 +16,8 @@
 #include "kernels/activation.h"
 #include "kernels/softmax.h"
 #include "kernels/loss.h"
-#include "kernels/vfast.h"
-#include "pool.h"
+#include "simd/simd.h"
+#include "core/pool.h"
 #include "timing.h"
 
 #define REPS 15
@@ -78,10 +78,10 @@ static void run_pool(int k)
   double tot[2] = {0, 0};
   switch (k) {
   case K_ACT:
-    lg_pool_for(POOL, R * C, 1, R * C >= LG_POOL_NT_MIN ? LG_POOL_NT_MIN : 1024, act_chunk, NULL);
+    lg_pool_for(POOL, R * C, 1, R * C >= LG_VF_NT_MIN ? LG_VF_NT_MIN : 1024, act_chunk, NULL);
     break;
   case K_SOFTMAX:
-    lg_pool_for(POOL, R, C, R * C >= LG_POOL_NT_MIN ? (LG_POOL_NT_MIN + C - 1) / C : 1, smx_chunk,
+    lg_pool_for(POOL, R, C, R * C >= LG_VF_NT_MIN ? (LG_VF_NT_MIN + C - 1) / C : 1, smx_chunk,
                 NULL);
     break;
   case K_CE:
@@ -187,7 +187,7 @@ int main(int argc, char **argv)
     }
     fclose(f);
   }
-  /* 64-byte aligned, as lgrad's tensors (lua_tensor.c) and PyTorch's are:
+  /* 64-byte aligned, as lgrad's tensors (lua_storage.c) and PyTorch's are:
    * malloc's large blocks sit 16 bytes past a page, which would split every
    * 64-byte vector access across two cache lines */
   xb = malloc(big * sizeof(float) + 64);

@@ -5,7 +5,8 @@
  * drift in the machine's speed hits all levels alike); a level's figure
  * in a round is the best of 3 calls, its row the median over the rounds,
  * in ns per element of a 1e6 float32 array (uniform in [-8, 8], out form:
- * y != x). The last columns are the ratios avx2/avx512 and portable/avx2. */
+ * y != x). The last columns are the ratios of each level to the next one up
+ * (x86: avx2/avx512, portable/avx2; AArch64: portable/neon). */
 #define _POSIX_C_SOURCE 199309L
 #include <stdint.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@
 #include <string.h>
 
 #include "kernels/activation.h"
-#include "kernels/vfast.h"
+#include "simd/simd.h"
 #include "timing.h"
 
 #define N 1000000
@@ -97,8 +98,14 @@ int main(int argc, char **argv)
         t[o][lv][r] = m;
       }
     }
-  printf("%-20s %9s %9s %9s %12s %14s\n", "op", "portable", "avx2", "avx512", "avx2/avx512",
-         "portable/avx2");
+  printf("%-20s", "op");
+  for (lv = 0; lv <= best; lv++) printf(" %9s", lg_simd_name(lv));
+  for (lv = best; lv > 0; lv--) {
+    char h[32];
+    snprintf(h, sizeof h, "%s/%s", lg_simd_name(lv - 1), lg_simd_name(lv));
+    printf(" %14s", h);
+  }
+  printf("\n");
   for (o = 0; o < NOPS; o++) {
     double med[3] = { 0, 0, 0 };
     int use = argc <= 2;
@@ -108,8 +115,10 @@ int main(int argc, char **argv)
       qsort(t[o][lv], (size_t)rounds, sizeof(double), cmpd);
       med[lv] = t[o][lv][rounds / 2];
     }
-    printf("%-20s %9.3f %9.3f %9.3f %12.2f %14.2f\n", OPS[o].label, med[0], med[1], med[2],
-           med[2] > 0 ? med[1] / med[2] : 0.0, med[1] > 0 ? med[0] / med[1] : 0.0);
+    printf("%-20s", OPS[o].label);
+    for (lv = 0; lv <= best; lv++) printf(" %9.3f", med[lv]);
+    for (lv = best; lv > 0; lv--) printf(" %14.2f", med[lv] > 0 ? med[lv - 1] / med[lv] : 0.0);
+    printf("\n");
   }
   lg_simd_set_level(LG_SIMD_AUTO);
   for (k = 0; k < 4; k++) free(b[k]);

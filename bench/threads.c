@@ -11,7 +11,8 @@
 #include "kernels/activation.h"
 #include "kernels/loss.h"
 #include "kernels/softmax.h"
-#include "pool.h"
+#include "core/pool.h"
+#include "simd/simd.h"
 #include "timing.h"
 
 static float *X, *Y;
@@ -45,9 +46,9 @@ static void run(lg_pool *p, int k)
   size_t n = R * C, nb, b;
   double tot[2] = {0, 0};
   if (k == 0) {
-    lg_pool_for(p, n, 1, n >= LG_POOL_NT_MIN ? LG_POOL_NT_MIN : 1024, act, NULL);
+    lg_pool_for(p, n, 1, n >= LG_VF_NT_MIN ? LG_VF_NT_MIN : 1024, act, NULL);
   } else if (k == 1) {
-    lg_pool_for(p, R, C, n >= LG_POOL_NT_MIN ? (LG_POOL_NT_MIN + C - 1) / C : 1, smx, NULL);
+    lg_pool_for(p, R, C, n >= LG_VF_NT_MIN ? (LG_VF_NT_MIN + C - 1) / C : 1, smx, NULL);
   } else {
     lg_cross_entropy_plan(&PLAN, LG_F32, R, C, X, T, NULL, LG_NO_IGNORE, 0.0, LG_REDUCTION_MEAN,
                           NULL, Y, NULL);

@@ -16,7 +16,12 @@ M.ARTICLE_REF = ("\"%s\" (ningg.top, 2025-04-12, %s)"):format(M.ARTICLE, M.ARTIC
 -- The output folder: the first argument, or the current directory.
 function M.outdir(args)
   local dir = args and args[1] or "."
-  if dir ~= "." then os.execute(("mkdir -p '%s'"):format(dir:gsub("'", "'\\''"))) end
+  if dir == "." then return dir end
+  if package.config:sub(1, 1) == "\\" then   -- Windows: cmd.exe's mkdir makes the parents
+    os.execute(('mkdir "%s" 2>nul'):format((dir:gsub("/", "\\"))))
+  else
+    os.execute(("mkdir -p '%s'"):format(dir:gsub("'", "'\\''")))
+  end
   return dir
 end
 

@@ -1,5 +1,5 @@
 /* fuzz_tensor.c - libFuzzer harness for the shape arithmetic and strided
- * loops of src/tensor.c. The input bytes choose shapes (0..4 dims of size
+ * loops of src/core/tensor.c. The input bytes choose shapes (0..4 dims of size
  * 0..4), strides (contiguous, permuted, 0 = broadcast, padded), values
  * (ordinary and extreme) and an operation; every result is checked against
  * a naive per-element reference. Buffers are sized exactly to the largest
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tensor.h"
+#include "core/tensor.h"
 
 typedef struct { const uint8_t *p; size_t n; } src_t;
 

@@ -1,9 +1,9 @@
 -- Activations: values and derivatives against references written in plain
--- Lua doubles (spec/act_ref.lua: the formulas, not the module), central
+-- Lua doubles (spec/support/ref.lua: the formulas, not the module), central
 -- differences, PyTorch's kink choices, parameters, out, and bad input.
 local lg = require "lgrad"
 local H = require "spec.support.helpers"
-local R = require "spec.act_ref"
+local R = require "spec.support.ref"
 
 local inf, NaN = math.huge, 0 / 0
 local FLT_MAX = 3.4028234663852886e38

@@ -10,13 +10,9 @@ local LUA, ROOT, q, read, tempdir = C.LUA, C.ROOT, C.q, C.read, C.tempdir
 -- Run examples/NAME.lua inside a temp folder; returns output, status, folder.
 local function run(name, args)
   local dir = tempdir()
-  local cmd = ("cd %s && LUA_PATH=%s LUA_CPATH=%s %s %s %s 2>&1; echo \"exit=$?\""):format(
-    q(dir), q(C.LPATH), q(C.CPATH),
-    LUA, q(ROOT .. "/examples/" .. name .. ".lua"), args or "")
-  local p = io.popen(cmd)
-  local out = p:read("*a")
-  p:close()
-  local status = tonumber(out:match("exit=(%d+)%s*$"))
+  local cmd = C.cd(dir) .. C.env("LUA_PATH", C.LPATH) .. C.env("LUA_CPATH", C.CPATH)
+    .. ("%s %s %s 2>&1"):format(LUA, q(ROOT .. "/examples/" .. name .. ".lua"), args or "")
+  local out, status = C.run(cmd)
   return out, status, dir
 end
 
@@ -51,7 +47,7 @@ local function example(name, needs, body)
     local out, status, dir = run(name)
     assert.are.equal(0, status, out)
     body(out, dir)
-    os.execute("rm -rf " .. q(dir))
+    C.rmdir(dir)
   end)
 end
 
@@ -143,6 +139,6 @@ describe("examples", function()
     assert.are.equal(0, status, out)
     assert.matches("wrote sub/plots/activations.svg", out, 1, true)
     assert.is_truthy(read(dir .. "/sub/plots/activations.svg"))
-    os.execute("rm -rf " .. q(dir))
+    C.rmdir(dir)
   end)
 end)

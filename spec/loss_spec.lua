@@ -1,6 +1,6 @@
 -- Losses and their gradients: cross_entropy (+ _grad), nll_loss (+ _grad),
 -- binary_cross_entropy_with_logits (+ _grad). References are PyTorch's
--- formulas written here in plain Lua doubles; every gradient is checked
+-- formulas in plain Lua doubles (spec/support/ref.lua); every gradient is checked
 -- against central differences in float64.
 local lg = require "lgrad"
 local H = require "spec.support.helpers"
@@ -35,95 +35,10 @@ local numeric_grad = H.numeric_grad
 
 -- ---- plain-Lua references (torch.nn.functional's formulas) -------------
 
-local function log_softmax(row)
-  local m = -inf
-  for _, v in ipairs(row) do if v > m then m = v end end
-  local s = 0
-  for _, v in ipairs(row) do s = s + math.exp(v - m) end
-  local out = {}
-  for i, v in ipairs(row) do out[i] = (v - m) - math.log(s) end
-  return out
-end
-
-local function reduce(losses, red, denom)
-  if red == "none" then return losses end
-  local s = 0
-  for _, v in ipairs(losses) do s = s + v end
-  if red == "sum" then return s end
-  return s / denom
-end
-
--- Class-index targets (1-based). Mean divides by the summed weights of the
--- counted targets, also for the smoothing term.
-local function ce_ref(z, t, o)
-  o = o or {}
-  local C, eps = #z[1], o.label_smoothing or 0
-  local w = o.weight or {}
-  local function wt(c) return w[c] or 1 end
-  local losses, W = {}, 0
-  for i, row in ipairs(z) do
-    if o.ignore_index ~= nil and t[i] == o.ignore_index then
-      losses[i] = 0
-    else
-      local lp = log_softmax(row)
-      local l = -wt(t[i]) * lp[t[i]]
-      if eps > 0 then
-        local smooth = 0
-        for c = 1, C do smooth = smooth - wt(c) * lp[c] end
-        l = (1 - eps) * l + eps / C * smooth
-      end
-      losses[i] = l
-      W = W + wt(t[i])
-    end
-  end
-  return reduce(losses, o.reduction or "mean", W)
-end
-
--- Probability targets: y' = (1 - eps) y + eps / C; mean divides by N.
-local function ce_prob_ref(z, y, o)
-  o = o or {}
-  local C, eps = #z[1], o.label_smoothing or 0
-  local w = o.weight or {}
-  local losses = {}
-  for i, row in ipairs(z) do
-    local lp, l = log_softmax(row), 0
-    for c = 1, C do l = l - (w[c] or 1) * ((1 - eps) * y[i][c] + eps / C) * lp[c] end
-    losses[i] = l
-  end
-  return reduce(losses, o.reduction or "mean", #z)
-end
-
-local function nll_ref(lp, t, o)
-  o = o or {}
-  local w = o.weight or {}
-  local losses, W = {}, 0
-  for i, row in ipairs(lp) do
-    if o.ignore_index ~= nil and t[i] == o.ignore_index then
-      losses[i] = 0
-    else
-      losses[i] = -(w[t[i]] or 1) * row[t[i]]
-      W = W + (w[t[i]] or 1)
-    end
-  end
-  return reduce(losses, o.reduction or "mean", W)
-end
-
--- -w [pw y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))], elementwise over
--- N x C; weight and pos_weight per class (C entries) or nil.
-local function bce_ref(z, y, o)
-  o = o or {}
-  local losses, n = {}, 0
-  for i = 1, #z do
-    for c = 1, #z[i] do
-      local s = 1 / (1 + math.exp(-z[i][c]))
-      local w = o.weight and o.weight[c] or 1
-      local pw = o.pos_weight and o.pos_weight[c] or 1
-      n = n + 1
-      losses[n] = -w * (pw * y[i][c] * math.log(s) + (1 - y[i][c]) * math.log(1 - s))
-    end
-  end
-  return reduce(losses, o.reduction or "mean", n)
-end
+local R = require "spec.support.ref"
+local log_softmax, reduce, ce_ref, ce_prob_ref = R.log_softmax, R.reduce, R.cross_entropy,
+  R.cross_entropy_prob
+local nll_ref, bce_ref = R.nll_loss, R.bce_with_logits
 
 -- ---- data --------------------------------------------------------------
 

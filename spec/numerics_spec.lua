@@ -263,3 +263,47 @@ describe("numerics (issue 14)", function()
     assert.matches("bad argument", H.err(function() return "x" ^ lg.tensor{1} end))
   end)
 end)
+
+-- Inputs of large magnitude take the kernels' wide paths: past |x| = 87 an
+-- exp is subnormal or 0, and the fast levels compute those results in
+-- integer arithmetic rather than in subnormal floating point (src/simd/,
+-- V_SCALEF_SMALL, a2_scale_tiny). The bound is the same 4 ulp, counted in
+-- steps of 2^-149 where the truth is subnormal.
+describe("float32 at inputs of large magnitude (|x| up to 200)", function()
+  local R = require "spec.support.ref"
+  local xs = {}
+  for i = 0, 2047 do xs[#xs + 1] = -200 + i * (400 / 2047) end
+  for _, v in ipairs { -87, -87.3, -87.34, -87.5, -88.7, -100, -103.9, -104, -108, -109.5, -110,
+                       -111, -150, -1e4, 87.5, 100, 110, 1e4 } do xs[#xs + 1] = v end
+  local x = lg.tensor(xs, "float32")
+  local fns = {
+    sigmoid = R.sigmoid,
+    silu = function(v) return v * R.sigmoid(v) end,
+    tanh = R.tanh,
+    softplus = R.softplus1,
+    log_sigmoid = function(v) return -R.softplus1(-v) end,
+  }
+  for name, ref in pairs(fns) do
+    it(name .. " (level " .. lg.simd() .. ")", function()
+      local y = lg[name](x)
+      for i = 1, #xs do near("float32", y[i], ref(x[i]), name .. "(" .. x[i] .. ")") end
+    end)
+  end
+
+  it("softmax and log_softmax over rows that span 200 (lengths 3 to 1000)", function()
+    lg.seed(11)
+    for _, n in ipairs { 3, 10, 13, 16, 33, 1000 } do
+      local z = lg.rand(64, n, "float32") * 200 - 100
+      local p, lp = lg.softmax(z, 2), lg.log_softmax(z, 2)
+      for r = 1, 64 do
+        local row = {}
+        for j = 1, n do row[j] = z[r][j] end
+        local wp, wl = R.softmax(row), R.log_softmax(row)
+        for j = 1, n do
+          near("float32", p[r][j], wp[j], ("softmax n=%d [%d][%d]"):format(n, r, j))
+          near_log("float32", lp[r][j], wl[j], ("log_softmax n=%d [%d][%d]"):format(n, r, j))
+        end
+      end
+    end
+  end)
+end)

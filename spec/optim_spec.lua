@@ -135,6 +135,23 @@ describe("lg.optim", function()
     assert.is_true(math.abs(p[1] - (1 - 0.1 - 0.5)) < 1e-15)
   end)
 
+  -- KB the Lua heap grows over 200 calls of step with the collector stopped,
+  -- the least of three windows: an allocation per step shows in every
+  -- window, a one-time cost (LuaJIT's traces are GC objects, compiled when
+  -- the JIT gets round to them) in one.
+  local function least_growth(step)
+    local least = math.huge
+    for _ = 1, 3 do
+      collectgarbage()
+      collectgarbage("stop")
+      local before = collectgarbage("count")
+      for _ = 1, 200 do step() end
+      least = math.min(least, collectgarbage("count") - before)
+      collectgarbage("restart")
+    end
+    return least
+  end
+
   it("keeps its state tensors from step to step (no allocation per step)", function()
     local p = lg.tensor(P0, D)
     local opt = lg.optim.adam { lr = 0.01, weight_decay = 0.1 }
@@ -142,27 +159,17 @@ describe("lg.optim", function()
     for _ = 1, 300 do opt:step(p, g) end   -- past LuaJIT's trace compiling
     local st = opt.state[p]
     local keep = { st.m, st.v, st.s1, st.s2 }
-    collectgarbage()
-    collectgarbage("stop")
-    local before = collectgarbage("count")
-    for _ = 1, 200 do opt:step(p, g) end
-    local grew = collectgarbage("count") - before
-    collectgarbage("restart")
+    local grew = least_growth(function() opt:step(p, g) end)
     assert.are.equal(keep[1], st.m)
     assert.are.equal(keep[2], st.v)
     assert.are.equal(keep[3], st.s1)
     assert.are.equal(keep[4], st.s2)
-    assert.are.equal(500, st.t)
+    assert.are.equal(300 + 3 * 200, st.t)
     assert.is_true(grew < 8, ("Lua heap grew %.1f KB over 200 steps"):format(grew))
     -- sgd with momentum too
     local s = lg.optim.sgd { lr = 0.01, momentum = 0.9, weight_decay = 0.1 }
     for _ = 1, 300 do s:step(p, g) end
-    collectgarbage()
-    collectgarbage("stop")
-    before = collectgarbage("count")
-    for _ = 1, 200 do s:step(p, g) end
-    grew = collectgarbage("count") - before
-    collectgarbage("restart")
+    grew = least_growth(function() s:step(p, g) end)
     assert.is_true(grew < 8, ("sgd: Lua heap grew %.1f KB over 200 steps"):format(grew))
   end)
 

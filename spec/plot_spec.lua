@@ -414,7 +414,7 @@ describe("lgrad.plot", function()
 
   describe("save", function()
     it("writes the file and returns its path", function()
-      local path = os.tmpname()
+      local path = require("spec.support.child").tmpname()
       assert.are.equal(path, plot.save(path, "<svg/>"))
       local f = assert(io.open(path, "rb"))
       assert.are.equal("<svg/>", f:read("*a"))

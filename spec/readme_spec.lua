@@ -15,7 +15,7 @@
 local RUN = { "README.md", "docs/manual.md", "docs/autograd.md" }
 
 local C = require "spec.support.child"
-local LUA, ROOT, q, read, tempdir = C.LUA, C.ROOT, C.q, C.read, C.tempdir
+local LUA, ROOT, read, tempdir = C.LUA, C.ROOT, C.read, C.tempdir
 
 local IS54 = _VERSION == "Lua 5.4" and not rawget(_G, "jit")
 
@@ -52,13 +52,10 @@ local function run(code)
   local f = assert(io.open(dir .. "/snippet.lua", "wb"))
   f:write(code)
   f:close()
-  local cmd = ("cd %s && LUA_PATH=%s LUA_CPATH=%s %s snippet.lua 2>&1; echo \"exit=$?\""):format(
-    q(dir), q(C.LPATH), q(C.CPATH), LUA)
-  local p = io.popen(cmd)
-  local out = p:read("*a")
-  p:close()
-  os.execute("rm -rf " .. q(dir))
-  return out, tonumber(out:match("exit=(%d+)%s*$"))
+  local out, status = C.run(C.cd(dir) .. C.env("LUA_PATH", C.LPATH) .. C.env("LUA_CPATH", C.CPATH)
+    .. LUA .. " snippet.lua 2>&1")
+  C.rmdir(dir)
+  return out, status
 end
 
 -- GitHub's anchor for a heading: lower case, punctuation dropped (UTF-8
@@ -103,19 +100,14 @@ end
 
 local function docs_files()
   local files = { "README.md" }
-  local p = io.popen("ls docs")
-  for name in p:lines() do
+  for _, name in ipairs(C.ls("docs")) do
     if name:match("%.md$") then files[#files + 1] = "docs/" .. name end
   end
-  p:close()
   return files
 end
 
 local function isdir(path)
-  local p = io.popen("test -d " .. q(path) .. " && echo yes")
-  local yes = p:read("*a"):match("yes")
-  p:close()
-  return yes ~= nil
+  return C.isdir(path)
 end
 
 describe("the README", function()

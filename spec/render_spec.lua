@@ -17,23 +17,17 @@ local function ok_exec(cmd)
   return r == true or r == 0
 end
 
-local has_rsvg = ok_exec("command -v rsvg-convert >/dev/null 2>&1")
+local has_rsvg = not C.windows and ok_exec("command -v rsvg-convert >/dev/null 2>&1")
 
 -- Run every example into one temporary folder; the SVG paths it wrote.
 local dir, svgs
 local function examples_svgs()
   if svgs then return svgs, dir end
-  dir = os.tmpname()
-  os.remove(dir)
-  assert(ok_exec("mkdir -p " .. q(dir)))
+  dir = C.tempdir()
   svgs = {}
   for _, name in ipairs(EXAMPLES) do
-    local cmd = ("cd %s && LUA_PATH=%s LUA_CPATH=%s %s %s . 2>&1"):format(q(dir),
-      q(C.LPATH), q(C.CPATH), LUA,
-      q(ROOT .. "/examples/" .. name .. ".lua"))
-    local p = io.popen(cmd)
-    local out = p:read("*a")
-    p:close()
+    local out = C.run(C.cd(dir) .. C.env("LUA_PATH", C.LPATH) .. C.env("LUA_CPATH", C.CPATH)
+      .. ("%s %s . 2>&1"):format(LUA, q(ROOT .. "/examples/" .. name .. ".lua")))
     for path in out:gmatch("wrote ([^\n]+)") do svgs[#svgs + 1] = dir .. "/" .. path end
   end
   return svgs, dir
@@ -53,14 +47,15 @@ local function png_info(s)
 end
 
 describe("the example pictures", function()
-  teardown(function() if dir then os.execute("rm -rf " .. q(dir)) end end)
+  teardown(function() if dir then C.rmdir(dir) end end)
 
   it("are written, every example", function()
     local list = examples_svgs()
     assert.is_true(#list >= 30, "only " .. #list .. " SVGs")
   end)
 
-  it_if(has_rsvg, "rsvg-convert is not installed (Debian: librsvg2-bin)")(
+  it_if(has_rsvg, C.windows and "rsvg-convert is run on Unix only (a POSIX shell)"
+    or "rsvg-convert is not installed (Debian: librsvg2-bin)")(
     "render with rsvg-convert to PNGs of their size that are not blank", function()
       local list, d = examples_svgs()
       local blank = {}   -- IDAT bytes of a white canvas of each size

@@ -1,27 +1,31 @@
 -- lg.simd() and LGRAD_SIMD: the float32 kernels' level, chosen once per
--- process (src/kernels/vfast.c). Each case runs a fresh interpreter,
+-- process (src/simd/dispatch.c). Each case runs a fresh interpreter,
 -- since a process's level is fixed at the first require.
 local lg = require "lgrad"
 
-local LUA = os.getenv("LGRAD_LUA") or "lua5.4"
-local LEVELS = { portable = 1, avx2 = 2, avx512 = 3 }
+local C = require "spec.support.child"
+-- Every level lgrad knows, and the levels of each architecture in rank
+-- order: x86 has avx2 and avx512, AArch64 neon (always there), every
+-- other target portable only.
+local LEVELS = { portable = true, avx2 = true, avx512 = true, neon = true }
+local CHAINS = {
+  x86 = { "portable", "avx2", "avx512" },
+  aarch64 = { "portable", "neon" },
+}
 
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
--- Runs script in a new LUA with LGRAD_SIMD = value (nil: unset); returns
--- what it wrote on stdout and on stderr.
+-- Runs script in a new interpreter with LGRAD_SIMD = value (nil: unset);
+-- returns what it wrote on stdout and on stderr.
 local function child(value, script)
-  local err = os.tmpname()
-  local env = value and ("LGRAD_SIMD=" .. q(value)) or "env -u LGRAD_SIMD"
-  local cmd = ("%s %s -e %s 2>%s"):format(env, LUA, q("package.path = " .. ("%q"):format(package.path)
-    .. " package.cpath = " .. ("%q"):format(package.cpath) .. " local lg = require 'lgrad' " .. script), q(err))
+  local err = C.tmpname()
+  local file = C.chunk_file("package.path = " .. ("%q"):format(package.path)
+    .. " package.cpath = " .. ("%q"):format(package.cpath) .. " local lg = require 'lgrad' " .. script)
+  local cmd = ("%s%s %s 2>%s"):format(C.env("LGRAD_SIMD", value or false), C.LUA, C.q(file), C.q(err))
   local p = io.popen(cmd)
   local out = p:read("*a")
   p:close()
-  local f = io.open(err)
-  local e = f:read("*a")
-  f:close()
+  local e = assert(C.read(err))
   os.remove(err)
+  os.remove(file)
   return out, e
 end
 
@@ -30,6 +34,18 @@ local function level(value)
 end
 
 local BEST = level(nil)
+
+-- The levels this machine has, lowest first: those of BEST's architecture
+-- up to BEST (a portable-only machine may be any architecture).
+local HAS = {}
+for _, chain in pairs(CHAINS) do
+  for i, name in ipairs(chain) do
+    if name == BEST and i > 1 then
+      for j = 1, i do HAS[chain[j]] = true end
+    end
+  end
+end
+HAS.portable = true
 
 describe("lg.simd()", function()
   it("names the level in use, the same on every call", function()
@@ -51,9 +67,9 @@ describe("lg.simd()", function()
   end)
 
   it("is what LGRAD_SIMD asks for when the machine has it, else the best with one warning", function()
-    for name, rank in pairs(LEVELS) do
+    for name in pairs(LEVELS) do
       local out, err = level(name)
-      if rank <= LEVELS[BEST] then
+      if HAS[name] then
         assert.equals(name, out)
         assert.equals("", err)
       else
@@ -61,17 +77,24 @@ describe("lg.simd()", function()
         local _, lines = err:gsub("\n", "")
         assert.equals(1, lines)
         assert.is_truthy(err:find("LGRAD_SIMD=" .. name, 1, true), err)
+        assert.is_truthy(err:find("is not supported by this machine; using " .. BEST, 1, true), err)
       end
     end
   end)
 
+  it("has the levels of one architecture: x86's or AArch64's, never both", function()
+    assert.is_falsy(HAS.neon and (HAS.avx2 or HAS.avx512))
+    if HAS.avx512 then assert.is_true(HAS.avx2) end
+  end)
+
   it("falls back to the best with one warning for a word that is no level", function()
-    for _, bad in ipairs({ "AVX2", "sse", "avx512 " }) do
+    for _, bad in ipairs({ "AVX2", "sse", "avx512 ", "NEON", "asimd" }) do
       local out, err = level(bad)
       assert.equals(BEST, out)
       local _, lines = err:gsub("\n", "")
       assert.equals(1, lines)
       assert.is_truthy(err:find("LGRAD_SIMD=" .. bad, 1, true), err)
+      assert.is_truthy(err:find("is not portable, avx2, avx512 or neon; using " .. BEST, 1, true), err)
     end
     local out, err = level("")   -- set but empty: as unset
     assert.equals(BEST, out)
@@ -87,20 +110,18 @@ describe("lg.simd()", function()
     local script = "local x = lg.tensor({" .. table.concat(x, ",") .. "}, 'float32') "
       .. "local p, g = lg.softmax(x), lg.sigmoid(x) "
       .. "for i = 1, " .. #x .. " do io.write(string.format('%.9g %.9g ', p[i], g[i])) end"
-    for name, rank in pairs(LEVELS) do
-      if rank <= LEVELS[BEST] then
-        local out, err = child(name, script)
-        assert.equals("", err)
-        local i = 0
-        for pv, gv in out:gmatch("(%S+) (%S+)") do
-          i = i + 1
-          local p, g = math.exp(x[i] - m) / s, 1 / (1 + math.exp(-x[i]))
-          -- 2 ulp of a float in [2^-k, 2^(1-k)): 2^(-k-22)
-          assert.is_true(math.abs(tonumber(pv) - p) <= 2 ^ -23 * p * 2, name .. " softmax " .. i)
-          assert.is_true(math.abs(tonumber(gv) - g) <= 2 ^ -23 * g * 2, name .. " sigmoid " .. i)
-        end
-        assert.equals(#x, i)
+    for name in pairs(HAS) do
+      local out, err = child(name, script)
+      assert.equals("", err)
+      local i = 0
+      for pv, gv in out:gmatch("(%S+) (%S+)") do
+        i = i + 1
+        local p, g = math.exp(x[i] - m) / s, 1 / (1 + math.exp(-x[i]))
+        -- 2 ulp of a float in [2^-k, 2^(1-k)): 2^(-k-22)
+        assert.is_true(math.abs(tonumber(pv) - p) <= 2 ^ -23 * p * 2, name .. " softmax " .. i)
+        assert.is_true(math.abs(tonumber(gv) - g) <= 2 ^ -23 * g * 2, name .. " sigmoid " .. i)
       end
+      assert.equals(#x, i)
     end
   end)
 end)

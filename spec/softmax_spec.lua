@@ -1,6 +1,6 @@
 -- The softmax family: softmax, log_softmax, logsumexp, hardmax, their
--- backwards and the Jacobian. References are plain-Lua doubles written
--- here; gradients are checked against central differences in float64.
+-- backwards and the Jacobian. References are plain-Lua doubles
+-- (spec/support/ref.lua); gradients are checked against central differences in float64.
 local lg = require "lgrad"
 local H = require "spec.support.helpers"
 require "lgrad.busted"
@@ -21,40 +21,10 @@ local function near(expected, actual, atol, rtol)
   assert.tensor_near(e, a, {atol = atol or 1e-6, rtol = rtol or 1e-5})
 end
 
--- Plain-Lua references over one row.
-local function row_max(r)
-  local m = -inf
-  for _, v in ipairs(r) do if v > m or v ~= v then m = v end end
-  return m
-end
-local function ref_logsumexp(r)
-  local m = row_max(r)
-  if m == inf or m == -inf then m = 0 end
-  local s = 0
-  for _, v in ipairs(r) do s = s + math.exp(v - m) end
-  return m + math.log(s)
-end
-local function ref_softmax(r)
-  local m, s, out = row_max(r), 0, {}
-  for i, v in ipairs(r) do out[i] = math.exp(v - m); s = s + out[i] end
-  for i = 1, #out do out[i] = out[i] / s end
-  return out
-end
-local function ref_log_softmax(r)
-  local m, s, out = row_max(r), 0, {}
-  for _, v in ipairs(r) do s = s + math.exp(v - m) end
-  for i, v in ipairs(r) do out[i] = (v - m) - math.log(s) end
-  return out
-end
-local function ref_hardmax(r)
-  local best, out = 1, {}
-  for i, v in ipairs(r) do
-    out[i] = 0
-    if not isnan(r[best]) and (v > r[best] or isnan(v)) then best = i end
-  end
-  out[best] = 1
-  return out
-end
+-- Plain-Lua references over one row (spec/support/ref.lua).
+local R = require "spec.support.ref"
+local row_max, ref_logsumexp, ref_softmax = R.row_max, R.logsumexp, R.softmax
+local ref_log_softmax, ref_hardmax = R.log_softmax, R.hardmax
 
 local numeric_grad = H.numeric_grad
 
@@ -218,6 +188,14 @@ describe("softmax family", function()
         local l = lg.zeros({2}, dt)
         assert.are.equal(l, lg.logsumexp(z, 2, false, l))
         near({ref_logsumexp{1, 2, 3}, ref_logsumexp{3, 1, 0}}, l)
+        -- out as the trailing argument in keepdim's place (API.md): written, not a keepdim
+        local l3 = lg.zeros({2}, dt)
+        assert.are.equal(l3, lg.logsumexp(z, 2, l3))
+        near({ref_logsumexp{1, 2, 3}, ref_logsumexp{3, 1, 0}}, l3)
+        local lk = lg.zeros({2, 1}, dt)
+        assert.are.equal(lk, lg.logsumexp(z, -1, true, lk))
+        near({{ref_logsumexp{1, 2, 3}}, {ref_logsumexp{3, 1, 0}}}, lk)
+        assert.is_false(pcall(lg.logsumexp, z, 2, lg.zeros({2, 1}, dt)))   -- shape [2] expected
         local h = lg.zeros({2, 3}, dt)
         lg.hardmax(z, 1, h)
         assert.are.same({{0, 1, 1}, {1, 0, 0}}, h:totable())
@@ -342,6 +320,36 @@ describe("softmax family", function()
     it("rejects other ranks", function()
       assert.are.equal("bad argument #1 to 'softmax_jacobian' (1-d or 2-d tensor expected, got 3-d)",
         err(lg.softmax_jacobian, lg.zeros(2, 2, 2)))
+    end)
+  end)
+
+  describe("one row", function()
+    -- A single short row takes its own path (no chunk buffers); its bits
+    -- must be those of the same row inside a batch, at every level.
+    local function vals(t)   -- a number, a 0-d or an n-d tensor, as a list
+      if type(t) == "number" then return {t} end
+      if t:dim() == 0 then return {t:item()} end
+      return flat(t:totable())
+    end
+    it("gives the bits of the same row in a batch, specials included", function()
+      lg.seed(11)
+      local bad = 0
+      for n = 1, 17 do
+        for trial = 1, 40 do
+          local x = lg.randn({n}, "float32") * (trial % 5 == 0 and 60 or 4)
+          if trial == 1 then x[1] = nan elseif trial == 2 then x[n] = inf
+          elseif trial == 3 then x:fill(-inf) end
+          local xb = lg.zeros({3, n}, "float32")
+          for r = 1, 3 do xb[r]:copy(x) end
+          for _, f in ipairs{"softmax", "log_softmax", "logsumexp"} do
+            local a, b = vals(lg[f](x, 1)), vals(lg[f](xb, 2)[2])
+            for i = 1, #a do
+              if not (a[i] == b[i] or (isnan(a[i]) and isnan(b[i]))) then bad = bad + 1 end
+            end
+          end
+        end
+      end
+      assert.are.equal(0, bad)
     end)
   end)
 

@@ -8,7 +8,7 @@ local lg = require "lgrad"
 local H = require "spec.support.helpers"
 require "lgrad.busted"
 
-local LUA = os.getenv("LGRAD_LUA") or "lua5.4"
+local C = require "spec.support.child"
 local THREADS = {2, 3, 4}
 -- Element counts around the inline threshold (65536) and odd ones, so
 -- chunk boundaries fall everywhere.
@@ -101,13 +101,12 @@ describe("set_num_threads", function()
       lg.set_num_threads(2)
       io.write(string.format("%d %.6f", lg.get_num_threads(), p:sum()))
     ]]
-    local cmd = ("%s -e %q 2>&1; echo \" exit=$?\""):format(LUA,
-      "package.path = " .. ("%q"):format(package.path) .. " package.cpath = "
-      .. ("%q"):format(package.cpath) .. " " .. script)
-    local p = io.popen(cmd)
-    local out = p:read("*a")
-    p:close()
-    assert.equals("2 1000.000000 exit=0", (out:gsub("%s+$", "")))
+    local file = C.chunk_file("package.path = " .. ("%q"):format(package.path)
+      .. " package.cpath = " .. ("%q"):format(package.cpath) .. " " .. script)
+    local out, code = C.run(C.LUA .. " " .. C.q(file) .. " 2>&1")
+    os.remove(file)
+    out = out:gsub("%s+$", "") .. " exit=" .. tostring(code)
+    assert.equals("2 1000.000000 exit=0", out)
   end)
 end)
 

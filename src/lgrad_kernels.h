@@ -1,8 +1,9 @@
 /* lgrad_kernels.h - lgrad's kernels for C programs, without Lua.
  *
  * Plain C99; includes no Lua header. Link with lgrad's shared object
- * (lgrad/core.so) or compile src/lgrad_kernels.c and src/kernels/softmax.c, loss.c into
- * your program (no Lua library needed for those).
+ * (lgrad/core.so), or compile src/lgrad_kernels.c and the .c files of
+ * src/kernels/ and src/simd/ into your program with -Isrc (no Lua needed:
+ * docs/embedding.md).
  *
  * Every function works on contiguous, row-major buffers and exists for
  * float32 (_f32) and float64 (_f64). Sums are accumulated in double and

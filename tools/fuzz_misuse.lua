@@ -239,7 +239,10 @@ function M.run(opts)
   local r = rng(seed)
   local tmpdir = os.tmpname()
   os.remove(tmpdir)
-  os.execute("mkdir -p '" .. tmpdir .. "'")
+  -- Windows' tmpnam names a file in the drive's root: under %TEMP% instead
+  local windows = package.config:sub(1, 1) == "\\"
+  if windows and tmpdir:match("^[/\\][^/\\]+$") then tmpdir = (os.getenv("TEMP") or ".") .. tmpdir end
+  os.execute(windows and ('mkdir "' .. tmpdir .. '"') or ("mkdir -p '" .. tmpdir .. "'"))
   local list = targets(tmpdir)
   local st = { calls = 0, returned = 0, errors = 0, findings = {}, targets = #list, per = {} }
   local tensors = {}
@@ -304,7 +307,7 @@ function M.run(opts)
   lg.seed(0)   -- leave the generator as a fresh state has it
   if lg.set_num_threads then lg.set_num_threads(1) end   -- and no worker threads
   if lg.set_printoptions then lg.set_printoptions { profile = "default" } end   -- and torch's print options
-  os.execute("rm -rf '" .. tmpdir .. "'")
+  os.execute(windows and ('rmdir /s /q "' .. tmpdir .. '"') or ("rm -rf '" .. tmpdir .. "'"))
   collectgarbage()
   return st
 end

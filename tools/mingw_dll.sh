@@ -1,17 +1,22 @@
 #!/bin/sh
-# tools/mingw_dll.sh DIR: link lgrad's MinGW objects in DIR (make cross)
-# into DIR/lgrad/core.dll against a stub lua54.dll that exports the Lua API
+# tools/mingw_dll.sh DIR [LUA_DLL]: link lgrad's MinGW objects in DIR (make
+# cross) into DIR/lgrad/core.dll against LUA_DLL (a real lua54.dll:
+# tools/wine.sh builds one) or else a stub lua54.dll that exports the Lua API
 # functions they call (Debian has no Windows Lua to link to), then check
-# the DLL imports only KERNEL32, msvcrt and Lua (no libwinpthread: src/pool.c
+# the DLL imports only KERNEL32, msvcrt and Lua (no libwinpthread: src/core/pool.c
 # uses Win32 threads) and exports only luaopen_lgrad_core and lgrad_*.
 set -eu
-d=$1 cc=${CC:-x86_64-w64-mingw32-gcc}
+d=$1 lua=${2:-} cc=${CC:-x86_64-w64-mingw32-gcc}
 pre=${cc%gcc}
-mkdir -p "$d/stub" "$d/lgrad"
-"${pre}nm" -u "$d"/*.o "$d"/kernels/*.o | awk '{print $2}' | grep -E '^luaL?_' | sort -u |
-  sed 's/.*/__declspec(dllexport) void &(void) {}/' > "$d/stub/lua54.c"
-"$cc" -shared -o "$d/stub/lua54.dll" "$d/stub/lua54.c"
-"$cc" -shared -o "$d/lgrad/core.dll" "$d"/*.o "$d"/kernels/*.o "$d/stub/lua54.dll" -lm
+mkdir -p "$d/lgrad"
+if [ -z "$lua" ]; then
+  mkdir -p "$d/stub"
+  "${pre}nm" -u "$d"/*.o "$d"/*/*.o | awk '{print $2}' | grep -E '^luaL?_' | sort -u |
+    sed 's/.*/__declspec(dllexport) void &(void) {}/' > "$d/stub/lua54.c"
+  "$cc" -shared -o "$d/stub/lua54.dll" "$d/stub/lua54.c"
+  lua=$d/stub/lua54.dll
+fi
+"$cc" -shared -o "$d/lgrad/core.dll" "$d"/*.o "$d"/*/*.o "$lua" -lm
 imports=$("${pre}objdump" -p "$d/lgrad/core.dll" | sed -n 's/^[[:space:]]*DLL Name: //p' | sort | tr '\n' ' ')
 [ "$imports" = "KERNEL32.dll lua54.dll msvcrt.dll " ] || { echo "core.dll imports: $imports" >&2; exit 1; }
 exports=$("${pre}objdump" -p "$d/lgrad/core.dll" | sed -n '/Ordinal\/Name Pointer/,/^$/p' | sed -n 's/^[[:space:]]*\[ *[0-9]*\] //p')

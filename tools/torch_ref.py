@@ -3,7 +3,7 @@
 
 Run with Debian's /usr/bin/python3 (PyTorch 1.13). Prints one line per case;
 with --header FILE it also writes the cases (inputs and torch's float64
-outputs) as a C header for tools/smx_check.c, so the check itself never
+outputs) as a C header for test/smx_check.c, so the check itself never
 needs torch. Inputs are float32-representable, so the float32 and float64
 kernels see the same numbers.
 """

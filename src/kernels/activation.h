@@ -23,7 +23,7 @@
 #define LG_ACTIVATION_H
 
 #include <stddef.h>
-#include "../lg_common.h"
+#include "lg_common.h"
 
 /* Parameter values for one call. p holds the numeric parameters in the
  * order of the activation's params[] (missing ones are ignored); mode is
@@ -70,6 +70,15 @@ LG_INTERNAL const lg_activation *lg_activation_find(const char *name);
  * everything else (hardtanh with min_val > max_val, softplus with beta == 0,
  * NaN parameters), and so do we. */
 LG_INTERNAL int lg_activation_check(const lg_activation *a, const lg_act_params *p);
+/* Why lg_activation_check refused p, in PyTorch's words where it has them
+ * ("alpha cannot be 0 for celu"), or NULL when it did not. */
+LG_INTERNAL const char *lg_activation_refusal(const lg_activation *a, const lg_act_params *p);
+
+/* A caller that splits one call over threads must start every part at a
+ * multiple of this many elements, so each part computes what one call
+ * would: 1024 (whole vector blocks), or LG_VF_NT_MIN where a float32
+ * forward streams its output (relu; simd.h). */
+LG_INTERNAL size_t lg_activation_align(const lg_activation *a, int f64, int backward, size_t n);
 
 /* sigmoid and tanh again, their backward taken from the saved OUTPUT y
  * (PyTorch's aten::sigmoid_backward(grad_output, output) and

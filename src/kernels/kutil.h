@@ -6,7 +6,7 @@
 #define LG_KERNELS_KUTIL_H
 
 #include <math.h>
-#include "../lg_common.h"
+#include "lg_common.h"
 
 #if defined(__GNUC__)
 #define LG_ALWAYS_INLINE static inline __attribute__((always_inline))

@@ -2,9 +2,10 @@
  * As in softmax.c, one body per loss takes a constant f64 flag and is
  * inlined into the _f32/_f64 wrappers. */
 #include <math.h>
-#include "loss.h"
-#include "kutil.h"
-#include "vfast.h"
+#include "kernels/loss.h"
+#include "kernels/kutil.h"
+#include "simd/simd.h"
+#include "core/pool.h"   /* LG_POOL_MIN_WORK: the size of a part worth a thread */
 
 static int bad_reduction(lg_reduction r)
 {
@@ -38,9 +39,6 @@ LG_ALWAYS_INLINE int check_targets(size_t n, size_t c, const int64_t *target,
   *wsum = W;
   return LG_OK;
 }
-
-#define CE_NT_ROW 4096
-#define CE_NT_MIN ((size_t)1 << 21)
 
 /* Cross-entropy, class-index targets, in three steps so a caller may
  * split the rows (lg_cross_entropy_plan in loss.h): ce_plan checks and
@@ -100,13 +98,13 @@ LG_ALWAYS_INLINE void ce_rows(const lg_ce_plan *pl, size_t lo, size_t hi, double
    * buffer (two: the previous row's is read while this row's is written)
    * and the grad row is written once, with non-temporal stores (no read
    * of the line) */
-  float ebuf[2][CE_NT_ROW], mnext = 0.0f;
+  float ebuf[2][LG_VF_NT_ROW], mnext = 0.0f;
   lg_vpend prev = { NULL, NULL, 0.0f, 0, 0, 0.0f };
-  const int nt = !f64 && eps == 0.0 && grad && c <= CE_NT_ROW && n * c >= CE_NT_MIN;
+  const int nt = !f64 && eps == 0.0 && grad && c <= LG_VF_NT_ROW && n * c >= LG_VF_NT_MIN;
   const int pipe = c >= 64 || nt;   /* short rows: the pipeline's extra work costs more */
 
   /* float32 without smoothing, short rows: the level's block kernel (8 rows
-   * at a time, vfast.h), if it has one for c; then no row is left here */
+   * at a time, simd/ce.h), if it has one for c; then no row is left here */
   if (!f64 && eps == 0.0 && hi > lo &&
       lg_vce_f32(hi - lo, c, (const float *)z + lo * c, target + lo, (const float *)weight,
                  ignore_index, a, losses ? (float *)losses + lo : NULL,
@@ -129,7 +127,7 @@ LG_ALWAYS_INLINE void ce_rows(const lg_ce_plan *pl, size_t lo, size_t hi, double
     else m = mrow == i ? (double)mnext : (double)lg_vmax_f32(c, (const float *)zi);
     nti = nt && !ign && m - m == 0.0;
     if (!f64 && eps == 0.0 && m - m == 0.0) {
-      /* float32 fast path (vfast.c): exp, store and sum fused; m finite */
+      /* float32 fast path (simd/rows.h): exp, store and sum fused; m finite */
       const float *zn = pipe && i + 1 < hi ? (const float *)zi + c : NULL;
       if (!ign) dt = lg_ld(zi, (size_t)t, f64) - m;   /* before grad overwrites z */
       s = lg_vexpsum_f32(c, nti ? ebuf[i & 1] : (float *)gi, (const float *)zi, (float)m,
@@ -482,4 +480,24 @@ int lg_bce_with_logits_f64(size_t n, size_t c, const double *z, const double *y,
 {
   return bce_body(n, c, z, y, weight, w_rs, w_cs, pos_weight, pw_rs, pw_cs, reduction, losses,
              loss, grad, 1);
+}
+
+size_t lg_cross_entropy_blocks(size_t n, size_t c, size_t *rows)
+{
+  size_t r = c ? (LG_POOL_MIN_WORK / 2 + c - 1) / c : n;
+  if (r < (n + LG_CE_BLOCKS - 1) / LG_CE_BLOCKS) r = (n + LG_CE_BLOCKS - 1) / LG_CE_BLOCKS;
+  if (r == 0) r = 1;
+  *rows = r;
+  return (n + r - 1) / r;
+}
+
+double lg_cross_entropy_blocks_loss(const lg_ce_plan *plan, size_t nb, const double (*sums)[2])
+{
+  double tot[2] = { 0.0, 0.0 };
+  size_t b;
+  for (b = 0; b < nb; b++) {
+    tot[0] += sums[b][0];
+    tot[1] += sums[b][1];
+  }
+  return lg_cross_entropy_loss(plan, tot);
 }

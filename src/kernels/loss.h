@@ -21,7 +21,7 @@
 #ifndef LG_KERNELS_LOSS_H
 #define LG_KERNELS_LOSS_H
 
-#include "../lg_common.h"
+#include "lg_common.h"
 
 typedef enum lg_reduction {
   LG_REDUCTION_NONE = 0,
@@ -82,6 +82,17 @@ LG_INTERNAL int lg_cross_entropy_plan(lg_ce_plan *plan, lg_dtype dt, size_t n, s
 LG_INTERNAL void lg_cross_entropy_rows(const lg_ce_plan *plan, size_t lo, size_t hi,
                                        double sums[2]);
 LG_INTERNAL double lg_cross_entropy_loss(const lg_ce_plan *plan, const double sums[2]);
+
+/* The parts of a threaded call: blocks of *rows rows fixed by (n, c)
+ * alone, at most LG_CE_BLOCKS of them (the count is returned), each about
+ * half a thread pool's minimum of work. Block b is rows [b rows, (b + 1)
+ * rows), clipped to n, through lg_cross_entropy_rows into its own sums[b]; adding
+ * the blocks' sums in block order (lg_cross_entropy_blocks_loss) makes the
+ * loss the same whatever the thread count. */
+#define LG_CE_BLOCKS 256
+LG_INTERNAL size_t lg_cross_entropy_blocks(size_t n, size_t c, size_t *rows);
+LG_INTERNAL double lg_cross_entropy_blocks_loss(const lg_ce_plan *plan, size_t nb,
+                                                const double (*sums)[2]);
 
 /* Cross-entropy with probability targets y ([n][c], one-hot or soft):
  *   y' = (1 - eps) y + eps / c,  q_ij = w_j y'_ij,  S_i = sum_j q_ij

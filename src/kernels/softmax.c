@@ -3,9 +3,9 @@
  * it with s = 1 for inner == 1 (a contiguous, vectorisable row) and with
  * s = inner per column otherwise. */
 #include <math.h>
-#include "softmax.h"
-#include "kutil.h"
-#include "vfast.h"
+#include "kernels/softmax.h"
+#include "kernels/kutil.h"
+#include "simd/simd.h"
 
 
 /* softmax: m = max; e_j = exp(x_j - m) stored in y; scale by 1/sum e. */
@@ -131,7 +131,7 @@ LG_ALWAYS_INLINE void run(int op, size_t outer, size_t n, size_t inner, void *y,
   }
 }
 
-/* float32 over the last dim (inner == 1) takes the vector path (vfast.c):
+/* float32 over the last dim (inner == 1) takes the vector path (simd/rows.h):
  * exp, store and sum fused in one pass, sums still in double. */
 void lg_softmax_f32(size_t outer, size_t n, size_t inner, float *y, const float *x)
 {
@@ -191,7 +191,7 @@ void lg_logsumexp_f64(size_t outer, size_t n, size_t inner, double *y, const dou
  * dominant class p_i rounds to 1 and 1 - p_i would be 0 (or one ulp of 1),
  * while the other probabilities still hold it to full precision. O(n^2)
  * per row, as the Jacobian it is for. */
-void lg_softmax_jacobian_diag_f64(size_t rows, size_t n, double *d, const double *p)
+static void jacobian_diag(size_t rows, size_t n, double *d, const double *p)
 {
   size_t r, i, j;
   for (r = 0; r < rows; r++) {
@@ -203,4 +203,26 @@ void lg_softmax_jacobian_diag_f64(size_t rows, size_t n, double *d, const double
       d[r * n + i] = pr[i] * o;
     }
   }
+}
+
+void lg_softmax_jacobian(lg_dtype dt, size_t rows, size_t n, void *J, double *p, double *d,
+                         const double *z)
+{
+  const int f64 = dt == LG_F64;
+  size_t r, i, j;
+  lg_softmax_f64(rows, n, 1, p, z);
+  jacobian_diag(rows, n, d, p);
+  for (r = 0; r < rows; r++) {
+    const double *pr = p + r * n;
+    for (i = 0; i < n; i++)
+      for (j = 0; j < n; j++)
+        lg_st(J, (r * n + i) * n + j, i == j ? d[r * n + i] : -(pr[i] * pr[j]), f64);
+  }
+}
+
+size_t lg_softmax_align(lg_dtype dt, size_t outer, size_t n, size_t inner)
+{
+  if (dt == LG_F32 && inner == 1 && n > 0 && n <= LG_VF_NT_ROW && outer * n >= LG_VF_NT_MIN)
+    return (LG_VF_NT_MIN + n - 1) / n;
+  return 1;
 }

@@ -11,7 +11,7 @@
 #ifndef LG_KERNELS_SOFTMAX_H
 #define LG_KERNELS_SOFTMAX_H
 
-#include "../lg_common.h"
+#include "lg_common.h"
 
 /* y = exp(x - m) / sum_j exp(x_j - m),  m = max_j x_j.
  * A row holding NaN or +inf gives all NaN; a row all -inf gives all NaN. */
@@ -47,9 +47,20 @@ LG_INTERNAL void lg_log_softmax_backward_f32(size_t outer, size_t n, size_t inne
 LG_INTERNAL void lg_log_softmax_backward_f64(size_t outer, size_t n, size_t inner,
                                              double *gx, const double *g, const double *logp);
 
-/* The softmax Jacobian's diagonal d = p (1 - p) of rows rows of n
- * probabilities p (softmax's output), 1 - p_i summed from the others so a
- * dominant class keeps its digits. d must not overlap p. */
-LG_INTERNAL void lg_softmax_jacobian_diag_f64(size_t rows, size_t n, double *d, const double *p);
+/* A caller that splits a forward call (softmax, log_softmax, hardmax) of
+ * dtype dt over [outer][n][inner] into parts of whole outer slices must
+ * make each part a multiple of this many slices, so that a float32 call
+ * that streams its output (rows of at most LG_VF_NT_ROW, LG_VF_NT_MIN
+ * elements in all; simd.h) still streams in every part. */
+LG_INTERNAL size_t lg_softmax_align(lg_dtype dt, size_t outer, size_t n, size_t inner);
+
+/* The softmax Jacobians of rows rows of n float64 logits z: J[r][i][j] =
+ * p_i [i == j] - p_i p_j, p = softmax(z_r) in double, each entry rounded
+ * once to dt; the diagonal is p_i sum_{j != i} p_j, so a dominant class
+ * keeps its digits. p and d are scratch of rows * n doubles; d may be z
+ * (z is read only before d is written); J (rows * n * n elements of dt)
+ * overlaps none of them. */
+LG_INTERNAL void lg_softmax_jacobian(lg_dtype dt, size_t rows, size_t n, void *J, double *p,
+                                     double *d, const double *z);
 
 #endif
