@@ -23,8 +23,10 @@
 /* float and double arithmetic must round to float and double: the float32
  * kernels' round-to-integer trick and the seeded normals depend on it.
  * 32-bit x86's x87 keeps excess precision (FLT_EVAL_METHOD 2); s390x's
- * GCC in ISO modes computes float in double (1). */
-#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0
+ * GCC in ISO modes computes float in double (1). 16 (GCC's GNU mode on a
+ * CPU with AVX512-FP16) and 32 only widen types narrower than float. */
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0 && FLT_EVAL_METHOD != 16 && \
+    FLT_EVAL_METHOD != 32
 #error "lgrad needs FLT_EVAL_METHOD == 0 (float math in float): on 32-bit x86 build with -msse2 -mfpmath=sse, on s390x (ISO modes) with -fexcess-precision=fast"
 #endif
 
