@@ -60,6 +60,13 @@ OPS = [
     ("softplus", "1e6", N, lambda: nn.softplus(x, out=y), act("softplus")),
     ("gelu_tanh", "1e6", N, lambda: nn.gelu(x, approximate="tanh", out=y), act("gelu", 1)),
     ("gelu", "1e6", N, lambda: nn.gelu(x, out=y), act("gelu")),
+    # selu and celu are PyTorch's elu kernel with other scales (its own
+    # selu/celu have no out form); softsign is a composite there
+    ("selu", "1e6", N, lambda: nn.elu(x, 1.6732632423543772848, 1.0507009873554804934, 1.0, out=y),
+     act("selu")),
+    ("celu", "1e6", N, lambda: nn.elu(x, 1.0, 1.0, 1.0, out=y), act("celu")),
+    ("mish", "1e6", N, lambda: nn.mish(x, out=y), act("mish")),
+    ("softsign", "1e6", N, lambda: torch.div(x, torch.abs(x).add_(1), out=y), act("softsign")),
 ]
 
 
