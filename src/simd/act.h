@@ -144,10 +144,13 @@ LG_ALWAYS_INLINE lg_vf f_tanh_y(lg_vf y, lg_vf g)
 #define V_DD(F, v, g) v_pack_d(F(v_lo_d(v), v_lo_d(g), a, b), F(v_hi_d(v), v_hi_d(g), a, b))
 #define V_FF(F, v, g) F(v, g, af, bf)
 
-/* the forward sigmoid (a level may have a faster one; the derivatives keep
- * v_sigmoid so dy = 1 and dy = NULL give the same bits) */
+/* the forward sigmoid and silu (a level may have faster ones; the
+ * derivatives keep v_sigmoid so dy = 1 and dy = NULL give the same bits) */
 #ifndef VF_SIGMOID
 #define VF_SIGMOID(x) v_sigmoid(x)
+#endif
+#ifndef VF_SILU
+#define VF_SILU(x) v_silu(x)
 #endif
 static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
                                  const float *dy, double a, double b)
@@ -156,7 +159,7 @@ static VF_TGT void VF_NAME(vact)(int op, size_t n, float *y, const float *x,
   const float af = (float)a, bf = (float)b;
   switch (op) {
   case LG_VA_SIGMOID: VF_LOOP(VF_SIGMOID(v)); break;
-  case LG_VA_SILU: VF_LOOP(v_silu(v)); break;
+  case LG_VA_SILU: VF_LOOP(VF_SILU(v)); break;
   case LG_VA_TANH: VF_LOOP(v_tanh(v)); break;
   case LG_VA_ELU: VF_LOOP(v_sel(v > 0.0f, v, af * v_expm1_neg(v))); break;
   case LG_VA_SELU: VF_LOOP(v_sel(v > 0.0f, v + bf * v, af * v_expm1_neg(v))); break;

@@ -65,6 +65,8 @@
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,fma")
 #endif
 #include "simd/vmath.h"
+#define VF_SIGMOID(x) v_sigmoid_fast(x)
+#define VF_SILU(x) v_silu_fast(x)
 #ifdef V_GELU_ERF8
 #define v_gelu_erf(x) v_gelu_erf8(x)
 #endif

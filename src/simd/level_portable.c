@@ -12,12 +12,18 @@
 #define V_MIN(c, x) ((lg_vf)_mm_min_ps((__m128)(c), (__m128)(x)))
 #define V_MAX(c, x) ((lg_vf)_mm_max_ps((__m128)(c), (__m128)(x)))
 #define V_SQRT(x) ((lg_vf)_mm_sqrt_ps((__m128)(x)))
+/* any lane with !(a < c), NaN included (one movmskps) */
+#define V_ANY_NLT(a, c) _mm_movemask_ps(_mm_cmpnlt_ps((__m128)(a), _mm_set1_ps(c)))
 /* float halves to and from double */
 #define V_LO_D(v) ((lg_vd)_mm_cvtps_pd((__m128)(v)))
 #define V_HI_D(v) ((lg_vd)_mm_cvtps_pd(_mm_movehl_ps((__m128)(v), (__m128)(v))))
 #define V_PACK_D(lo, hi) ((lg_vf)_mm_movelh_ps(_mm_cvtpd_ps((__m128d)(lo)), _mm_cvtpd_ps((__m128d)(hi))))
 #endif
 #include "simd/vmath.h"
+#ifdef V_ANY_NLT
+#define VF_SIGMOID(x) v_sigmoid_fast(x)
+#define VF_SILU(x) v_silu_fast(x)
+#endif
 
 #define VF_TGT
 #define VF_NAME(f) f##_portable

@@ -288,6 +288,23 @@ LG_ALWAYS_INLINE lg_vf v_exp_negf(lg_vf x)
 #endif
 }
 
+/* p 2^n where the result is a normal float, n in t's low bits as
+ * v_expf_parts leaves it (vscalefps, or one exact factor) */
+#ifdef V_SCALEF
+#define v_scale2_normal(p, t) V_SCALEF((p), (t) - 12582912.0f)
+#else
+#define v_scale2_normal(p, t) ((p) * (lg_vf)(((lg_vu)(t) - 0x4B400000u + 127u) << 23))
+#endif
+
+/* exp(x) for x in [-87, 0], where the result is a normal float: v_exp_negf
+ * without its guards for the subnormals (the same bits) */
+LG_ALWAYS_INLINE lg_vf v_exp_negf_normal(lg_vf x)
+{
+  lg_vf t, n, p = v_expf_parts(x, &t, &n);
+  (void)n;
+  return v_scale2_normal(p, t);
+}
+
 /* expm1(x) for x <= 0 (elu's negative side): the reduction of v_exp; for
  * n == 0 (|x| <= ln2/2) the polynomial's r + r^2 q(r) is used directly, so
  * small x keep their relative accuracy; otherwise (2^n - 1) + 2^n (e^r - 1),
@@ -366,6 +383,31 @@ LG_ALWAYS_INLINE lg_vf v_mish(lg_vf x)
   return v_sel(x > 20.0f, x, q);
 }
 
+#ifdef V_ANY_NLT
+/* sigmoid and silu for a level with a cheap any-lane test: a vector whose
+ * lanes all have |x| < 87 has no exp near the subnormals, so it skips the
+ * guards of v_sigmoid and v_silu (the e = 0 selects, the clamps, the
+ * subnormal-safe scaling) and gives the same bits; other vectors (NaN
+ * included) take the guarded forms. */
+LG_ALWAYS_INLINE lg_vf v_sigmoid_fast(lg_vf x)
+{
+  lg_vf e;
+  if (__builtin_expect(V_ANY_NLT(v_abs(x), 87.0f), 0)) return v_sigmoid(x);
+  e = v_exp_negf_normal(v_negabs(x));
+  return v_sel(x < 0.0f, e, v_set(1.0f)) / (1.0f + e);
+}
+
+LG_ALWAYS_INLINE lg_vf v_silu_fast(lg_vf x)
+{
+  lg_vf t, n, p, q;
+  lg_vi neg = x < 0.0f;
+  if (__builtin_expect(V_ANY_NLT(v_abs(x), 87.0f), 0)) return v_silu(x);
+  p = v_expf_parts(v_negabs(x), &t, &n);
+  q = v_sel(neg, x * p, x) / (1.0f + v_scale2_normal(p, t));
+  return v_sel(neg, v_scale2_normal(q, t), q);
+}
+#endif
+
 /* sigmoid'(x) = e / (1 + e)^2, e = exp(-|x|) */
 LG_ALWAYS_INLINE lg_vf v_sigmoid_d(lg_vf x)
 {
@@ -386,7 +428,7 @@ LG_ALWAYS_INLINE lg_vf v_tanh(lg_vf x)
   p = p * z + 1.33314422036e-1f;
   p = p * z - 3.33332819422e-1f;
   p = p * z * x + x;
-  e = v_exp_negf(-2.0f * V_MIN(v_set(20.0f), a));   /* tanh = +-1 from 9.1: no subnormal e */
+  e = v_exp_negf_normal(-2.0f * V_MIN(v_set(20.0f), a));   /* tanh = +-1 from 9.1 */
   big = v_copysign(1.0f - 2.0f * e / (1.0f + e), x);
   return v_sel(a < 0.625f, p, big);
 }
